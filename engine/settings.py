@@ -1,0 +1,104 @@
+"""Engine settings: read once from the environment (prefix ``ENGINE_``) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the daemon and of the local development stack.
+
+    Nothing reads the environment after this object is built; the composition root
+    hands it (or the part a component needs) to each component.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ENGINE_", extra="ignore", frozen=True)
+
+    # HTTP façade
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    # PostgreSQL
+    db_host: str = "127.0.0.1"
+    db_port: int = Field(default=5433, ge=1, le=65535)
+    db_name: str = "cpaas"
+    db_user: str = "cpaas"
+    db_password: SecretStr = SecretStr("cpaas")
+    db_pool_min: int = Field(default=2, ge=1)
+    db_pool_max: int = Field(default=20, ge=1)
+
+    # Asterisk ARI (loopback only)
+    ari_url: str = "http://127.0.0.1:8088"
+    ari_user: str = "cpaas"
+    ari_password: SecretStr = SecretStr("cpaas-ari-secret")
+    ari_app: str = "cpaas-engine"
+
+    # Asterisk AMI (loopback only)
+    ami_host: str = "127.0.0.1"
+    ami_port: int = Field(default=5038, ge=1, le=65535)
+    ami_user: str = "cpaas"
+    ami_password: SecretStr = SecretStr("cpaas-ami-secret")
+
+    # Telephony
+    agent_password: SecretStr = SecretStr("agent-secret")
+    agent_extensions: Annotated[tuple[str, ...], NoDecode] = ("101", "102", "103", "104", "105")
+    trunk_host: str = "127.0.0.1"
+    trunk_port: int = Field(default=5080, ge=1, le=65535)
+    trunk_endpoint: str = "carrier"
+    default_region: str = "US"
+    dial_timeout_seconds: int = Field(default=30, ge=1, le=600)
+
+    # Reconnect policy for ARI and AMI
+    reconnect_initial_seconds: float = Field(default=0.5, gt=0)
+    reconnect_max_seconds: float = Field(default=10.0, gt=0)
+
+    # Lifecycle
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0)
+    bootstrap_accounts: str = ""
+    log_level: str = "INFO"
+
+    # Files
+    var_dir: Path = Path("var")
+    # Where the PBX writes recordings, as seen from the engine's side of the chroot.
+    # Empty means <var_dir>/asterisk/pbx/spool/recording (the local stack's layout).
+    recordings_path: Path | None = None
+
+    # Local stack (``python -m engine.devstack``): the PBX and the simulated carrier run
+    # from one Asterisk root; these only matter to the stack tooling, not the daemon.
+    asterisk_root: Path = Path("/var/cache/cpaas-engine/asterisk-root")
+    stack_name: str = Field(default="cpaas", pattern=r"^[a-z][a-z0-9-]{0,30}$")
+    sip_host: str = "127.0.0.1"
+    sip_port: int = Field(default=5060, ge=1, le=65535)
+    carrier_ami_port: int = Field(default=5039, ge=1, le=65535)
+    simulated_agents: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("agent_extensions", "simulated_agents", mode="before")
+    @classmethod
+    def _split_extensions(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @property
+    def dsn(self) -> str:
+        """libpq connection string for asyncpg."""
+        password = self.db_password.get_secret_value()
+        return (
+            f"postgresql://{self.db_user}:{password}@{self.db_host}:{self.db_port}/{self.db_name}"
+        )
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.var_dir / "credentials.json"
+
+    @property
+    def recordings_dir(self) -> Path:
+        if self.recordings_path is not None:
+            return self.recordings_path
+        return self.var_dir / "asterisk" / "pbx" / "spool" / "recording"
+
