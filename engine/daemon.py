@@ -1,0 +1,126 @@
+"""The one composition root: builds every component, supervises tasks, shuts down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Mapping
+
+import aiohttp
+from aiohttp import web
+
+from engine.ami.client import AmiClient
+from engine.api.app import ApiDeps, build_app
+from engine.ari.backoff import Backoff
+from engine.ari.client import AriClient
+from engine.ari.stream import AriEventStream
+from engine.lifecycle import Lifecycle
+from engine.router import EventRouter
+from engine.services.accounts import AccountService
+from engine.settings import Settings
+from engine.store.accounts import AccountRepository
+from engine.store.db import Database
+from engine.supervisor import Supervisor
+
+log = logging.getLogger(__name__)
+
+
+class Readiness:
+    """What /readyz reports: each dependency up or down, right now."""
+
+    def __init__(self, db: Database, stream: AriEventStream, ami: AmiClient) -> None:
+        self._db, self._stream, self._ami = db, stream, ami
+
+    def components(self) -> Mapping[str, bool]:
+        return {"ari": self._stream.connected, "ami": self._ami.connected, "db": self._db.up}
+
+
+class Daemon:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.lifecycle = Lifecycle()
+
+    def _backoff(self) -> Backoff:
+        s = self.settings
+        return Backoff(s.reconnect_initial_seconds, s.reconnect_max_seconds)
+
+    async def run(self) -> int:
+        s = self.settings
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.lifecycle.start_draining)
+        supervisor = Supervisor()
+        db = Database(s.dsn, min_size=s.db_pool_min, max_size=s.db_pool_max,
+                      backoff=self._backoff())
+        accounts = AccountService(AccountRepository(db))
+        timeout = aiohttp.ClientTimeout(total=15, connect=3)
+        connector = aiohttp.TCPConnector(limit=200)
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
+            ari = AriClient(http, s.ari_url, s.ari_user, s.ari_password.get_secret_value(),
+                            s.ari_app)
+            router = EventRouter(ari)
+            stream = AriEventStream(
+                http, s.ari_url, s.ari_user, s.ari_password.get_secret_value(), s.ari_app,
+                backoff=self._backoff(), deliver=router.deliver,
+                on_connected=router.reconcile,
+            )
+            ami = AmiClient(s.ami_host, s.ami_port, s.ami_user, s.ami_password.get_secret_value(),
+                            backoff=self._backoff())
+            app = build_app(
+                ApiDeps(authenticator=accounts, readiness=Readiness(db, stream, ami),
+                        lifecycle=self.lifecycle, max_body_bytes=s.max_body_bytes),
+                resources=[],
+            )
+            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            await runner.setup()
+            site = web.TCPSite(runner, s.http_host, s.http_port, reuse_address=True)
+            await site.start()
+            log.info("http listening", extra={"host": s.http_host, "port": s.http_port})
+
+            supervisor.start("db", db.run())
+            supervisor.start("bootstrap", self._bootstrap(db, accounts), forever=False)
+            supervisor.start("ari-events", stream.run())
+            supervisor.start("ami", ami.run())
+            supervisor.start("router", router.run())
+
+            stop = asyncio.ensure_future(self.lifecycle.stop_requested.wait())
+            done, _ = await asyncio.wait({stop, supervisor.failed},
+                                         return_when=asyncio.FIRST_COMPLETED)
+            code = 0
+            if supervisor.failed in done:
+                log.error("stopping after a task failure",
+                          extra={"error": str(supervisor.failed.result())})
+                code = 1
+            self.lifecycle.start_draining()
+            await self._drain(router)
+            await supervisor.stop()
+            await runner.cleanup()
+            await db.close()
+            stop.cancel()
+        log.info("engine stopped")
+        return code
+
+    async def _bootstrap(self, db: Database, accounts: AccountService) -> None:
+        await db.ready.wait()
+        generated = await accounts.bootstrap(self.settings.bootstrap_accounts,
+                                             self.settings.credentials_file)
+        for account_id, token in generated.items():
+            # Printed once, on first start, so the operator can copy it; also in the 0600 file.
+            print(f"created {account_id} with auth token {token} "
+                  f"(saved in {self.settings.credentials_file})", flush=True)
+
+    async def _drain(self, router: EventRouter) -> None:
+        """Let live calls finish, up to the grace period."""
+        grace = self.settings.shutdown_grace_seconds
+        deadline = asyncio.get_running_loop().time() + grace
+        while router.live_call_count() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.2)
+        if router.live_call_count():
+            log.warning("grace period over with live calls",
+                        extra={"live_calls": router.live_call_count()})
+
+
+def serve(settings: Settings) -> int:
+    """Entry point of ``python -m engine serve``."""
+    return asyncio.run(Daemon(settings).run())

@@ -1,0 +1,121 @@
+"""The call model: one call, whatever started it, with one or more legs (pure, frozen)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from engine.domain.numbers import Party
+
+
+class Origin(StrEnum):
+    CLICK2CALL = "click2call"
+    OTP = "otp"
+    CALLBACK = "callback"
+    CAMPAIGN = "campaign"
+    API = "api"
+    INBOUND = "inbound"
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    CUSTOMER = "customer"
+    TRANSFER = "transfer"
+    CONSULT = "consult"
+
+
+class LegState(StrEnum):
+    DIALING = "dialing"
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    GONE = "gone"
+
+
+class CallState(StrEnum):
+    DIALING_AGENT = "dialing_agent"
+    DIALING_CUSTOMER = "dialing_customer"
+    BRIDGED = "bridged"
+    FAILING = "failing"  # the agent hears why the destination failed, then is hung up
+    TRANSFERRING = "transferring"  # blind transfer: the target is ringing
+    CONSULTING = "consulting"  # attended transfer: the transferer talks to the target
+    ENDING = "ending"  # hangups sent; waiting for the last legs to go
+    ENDED = "ended"
+
+
+class RecordingOption(StrEnum):
+    OFF = "off"
+    BOTH = "both"
+    AGENT = "agent"
+    CUSTOMER = "customer"
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One channel of a call. ``channel_id`` is chosen by the engine before dialling."""
+
+    role: Role
+    party: Party
+    channel_id: str
+    state: LegState
+    created_at: datetime
+    channel_name: str = ""
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    dial_status: str | None = None
+    hangup_cause: int | None = None
+    dtmf: str = ""
+    # The engine hung this leg up on purpose before it answered (dial status CANCEL).
+    cancelled: bool = False
+    # The engine dropped this leg as part of a transfer: its end does not end the call.
+    released: bool = False
+
+    @property
+    def live(self) -> bool:
+        return self.state is not LegState.GONE
+
+
+@dataclass(frozen=True)
+class Call:
+    request_id: str
+    account_id: str
+    origin: Origin
+    state: CallState
+    caller_id: str
+    agent: Party
+    customer: Party
+    created_at: datetime
+    recording: RecordingOption = RecordingOption.OFF
+    transcript: bool = False
+    legs: tuple[Leg, ...] = ()
+    bridge_id: str | None = None
+    recordings: tuple[str, ...] = ()
+    failure_playback_id: str | None = None
+    held_channel_id: str | None = None  # attended transfer: the party on hold
+    legs_dialled: int = 0
+    ended_at: datetime | None = None
+    inbound_did: str = ""
+
+    def leg(self, channel_id: str) -> Leg | None:
+        return next((leg for leg in self.legs if leg.channel_id == channel_id), None)
+
+    def leg_by_role(self, role: Role) -> Leg | None:
+        """The newest leg with ``role``."""
+        return next((leg for leg in reversed(self.legs) if leg.role is role), None)
+
+    def live_legs(self) -> tuple[Leg, ...]:
+        return tuple(leg for leg in self.legs if leg.live)
+
+    def with_leg(self, leg: Leg) -> Call:
+        legs = tuple(leg if old.channel_id == leg.channel_id else old for old in self.legs)
+        return replace(self, legs=legs)
+
+    @property
+    def live(self) -> bool:
+        return self.state is not CallState.ENDED
+
+    def next_channel_id(self) -> tuple[str, Call]:
+        # The engine names its channels "<request_id>.<n>": it knows every leg's id before
+        # Asterisk does, so no event can arrive for a channel the router cannot place.
+        n = self.legs_dialled + 1
+        return f"{self.request_id}.{n}", replace(self, legs_dialled=n)

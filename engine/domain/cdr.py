@@ -1,0 +1,77 @@
+"""How call outcomes are worded in CDRs: Asterisk's dial statuses and the seed's formats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+ANSWER, BUSY, NOANSWER, CANCEL, CHANUNAVAIL, CONGESTION = (
+    "ANSWER", "BUSY", "NOANSWER", "CANCEL", "CHANUNAVAIL", "CONGESTION",
+)
+DIAL_STATUSES = (ANSWER, BUSY, NOANSWER, CANCEL, CHANUNAVAIL, CONGESTION)
+
+# The engine's own cause for a dial that Asterisk refused before any signalling happened
+# (e.g. an agent extension with no registered softphone): "subscriber absent".
+CAUSE_UNREACHABLE = 20
+
+# Q.850 causes as Asterisk reports them in ChannelDestroyed, for a leg never answered.
+_CAUSE_TO_STATUS = {
+    17: BUSY,  # user busy (SIP 486)
+    21: BUSY,  # call rejected (SIP 603)
+    18: NOANSWER,  # no user responding
+    19: NOANSWER,  # no answer (the dial timeout)
+    1: CHANUNAVAIL,  # unallocated number (SIP 404)
+    2: CHANUNAVAIL,
+    3: CHANUNAVAIL,  # no route to destination
+    20: CHANUNAVAIL,  # subscriber absent (SIP 480, unregistered)
+    27: CHANUNAVAIL,  # destination out of order (SIP 502)
+    28: CHANUNAVAIL,  # invalid number format (SIP 484)
+    34: CONGESTION,  # circuit/channel congestion (SIP 503)
+    38: CONGESTION,  # network out of order
+    41: CONGESTION,  # temporary failure
+    42: CONGESTION,  # switching equipment congestion
+    44: CONGESTION,
+    47: CONGESTION,
+    58: CONGESTION,
+}
+
+_CALL_STATUS = {
+    ANSWER: "ANSWERED",
+    BUSY: "BUSY",
+    NOANSWER: "NO ANSWER",
+    CANCEL: "NO ANSWER",
+    CHANUNAVAIL: "FAILED",
+    CONGESTION: "CONGESTION",
+}
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def dial_status_for(*, answered: bool, cancelled: bool, cause: int) -> str:
+    """Asterisk's DIALSTATUS word for a finished leg."""
+    if answered:
+        return ANSWER
+    if cancelled:
+        return CANCEL
+    if cause in (0, 16, 31, 32):
+        # Normal clearing before answer that the engine did not ask for: the far end gave up.
+        return NOANSWER
+    return _CAUSE_TO_STATUS.get(cause, CHANUNAVAIL)
+
+
+def call_status_for(dial_status: str | None) -> str | None:
+    """The seed's call_status word (ANSWERED, BUSY, NO ANSWER, FAILED, CONGESTION)."""
+    if dial_status is None:
+        return None
+    return _CALL_STATUS.get(dial_status, "FAILED")
+
+
+def http_date(moment: datetime | None) -> str:
+    """The seed's date format, ``Fri, 07 Jul 2023 06:08:16 GMT``; the epoch when unset."""
+    return format_datetime((moment or EPOCH).astimezone(UTC), usegmt=True)
+
+
+def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round(max((end - start).total_seconds(), 0.0), 5)

@@ -1,0 +1,92 @@
+"""Domain events: what happened to a call, translated from Asterisk or asked by the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from engine.domain.numbers import Party
+
+
+@dataclass(frozen=True)
+class LegRinging:
+    channel_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LegAnswered:
+    channel_id: str
+    at: datetime
+    channel_name: str = ""
+
+
+@dataclass(frozen=True)
+class LegGone:
+    """The channel is destroyed. ``cause`` is the Q.850 hangup cause."""
+
+    channel_id: str
+    at: datetime
+    cause: int
+
+
+@dataclass(frozen=True)
+class LegNamed:
+    """Asterisk told us the channel's name (e.g. PJSIP/101-0000023c)."""
+
+    channel_id: str
+    channel_name: str
+
+
+@dataclass(frozen=True)
+class LegDtmf:
+    channel_id: str
+    digit: str
+
+
+@dataclass(frozen=True)
+class PlaybackDone:
+    playback_id: str
+
+
+@dataclass(frozen=True)
+class HangupRequested:
+    at: datetime
+
+
+@dataclass(frozen=True)
+class BlindTransferRequested:
+    channel_id: str
+    target: Party
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AttendedTransferRequested:
+    """``channel_id`` is the party to be transferred (the seed: "provide customer channel")."""
+
+    channel_id: str
+    target: Party
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AttendedTransferCompleted:
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AttendedTransferCancelled:
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RecordingRequested:
+    at: datetime
+
+
+CallEvent = (
+    LegRinging | LegAnswered | LegGone | LegNamed | LegDtmf | PlaybackDone | HangupRequested
+    | BlindTransferRequested | AttendedTransferRequested | AttendedTransferCompleted
+    | AttendedTransferCancelled | RecordingRequested
+)

@@ -1,0 +1,91 @@
+"""Account use cases: authenticate, create, rotate, list, and first-start bootstrap."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+from engine.domain.accounts import (
+    DEFAULT_ACCOUNTS,
+    Account,
+    new_salted_hash,
+    new_token,
+    parse_bootstrap,
+    token_matches,
+    validate_account_id,
+)
+from engine.domain.errors import Conflict, NotFound
+from engine.store.accounts import AccountRepository
+
+log = logging.getLogger(__name__)
+
+
+class AccountService:
+    def __init__(self, repo: AccountRepository) -> None:
+        self._repo = repo
+
+    async def authenticate(self, account: str, token: str) -> Account | None:
+        """The account if ``token`` is its current token; None otherwise (never says why)."""
+        if not account or not token or len(account) > 64 or len(token) > 256:
+            return None
+        row = await self._repo.get(account)
+        if row is None or not token_matches(token, row.token_salt, row.token_hash):
+            return None
+        return Account(row.account_id)
+
+    async def create(self, account_id: str, token: str | None = None) -> str:
+        validate_account_id(account_id)
+        token = token or new_token()
+        if not await self._repo.insert(account_id, *new_salted_hash(token)):
+            raise Conflict(f"account {account_id} already exists", code="account_exists")
+        return token
+
+    async def rotate(self, account_id: str, token: str | None = None) -> str:
+        token = token or new_token()
+        if not await self._repo.set_token(account_id, *new_salted_hash(token)):
+            raise NotFound(f"no account {account_id}")
+        return token
+
+    async def list_ids(self) -> list[str]:
+        return [row.account_id for row in await self._repo.list()]
+
+    async def bootstrap(self, spec: str, credentials_file: Path) -> dict[str, str]:
+        """Make sure the seed's accounts exist; return tokens that were generated now.
+
+        With ``spec`` (ENGINE_BOOTSTRAP_ACCOUNTS) the listed tokens are imposed. Without it,
+        missing default accounts get random tokens, written once to ``credentials_file``.
+        """
+        if spec:
+            for account_id, token in parse_bootstrap(spec).items():
+                existing = await self._repo.get(account_id)
+                if existing is None:
+                    await self.create(account_id, token)
+                elif not token_matches(token, existing.token_salt, existing.token_hash):
+                    await self.rotate(account_id, token)
+            return {}
+        generated: dict[str, str] = {}
+        for account_id in DEFAULT_ACCOUNTS:
+            if await self._repo.get(account_id) is None:
+                generated[account_id] = await self.create(account_id)
+        if generated:
+            write_credentials(credentials_file, generated)
+        return generated
+
+
+def write_credentials(path: Path, tokens: dict[str, str]) -> None:
+    """Merge tokens into a 0600 JSON file (created with that mode, never world-readable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing: dict[str, str] = {}
+    if path.exists():
+        try:
+            existing = json.loads(path.read_text())
+        except (OSError, ValueError):
+            log.warning("credentials file unreadable; rewriting", extra={"path": str(path)})
+    existing.update(tokens)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(existing, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    path.chmod(0o600)

@@ -1,0 +1,1 @@
+"""PostgreSQL persistence: pool, ordered migrations, named queries, thin repositories."""

@@ -1,0 +1,40 @@
+"""Starts the real stack once per session: PostgreSQL, PBX, simulated carrier, engine."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from engine.devstack.stack import Stack
+from engine.settings import Settings
+from tests.integration.stack import BASE_URL, apply_test_env
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    apply_test_env()
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def stack(settings: Settings) -> Iterator[Stack]:
+    stack = Stack(settings, fast_db=True)
+    stack.stop_all()  # leftovers of an interrupted run
+    shutil.rmtree(Path(settings.var_dir), ignore_errors=True)
+    try:
+        stack.start_infra()
+        stack.start_engine()
+        stack.wait_engine_ready()
+        yield stack
+    finally:
+        stack.stop_all()
+
+
+@pytest.fixture(scope="session")
+async def http(stack: Stack) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(base_url=BASE_URL) as session:
+        yield session
