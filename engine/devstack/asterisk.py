@@ -59,8 +59,7 @@ class AsteriskInstance:
         if not (self.root / ".cpaas-engine-ready").exists():
             raise StackError(f"no Asterisk root at {self.root}; run scripts/asterisk-root.sh")
         stack_host = (self.settings.var_dir / "asterisk").resolve()
-        for sub in INSTANCE_DIRS:
-            (self.host_dir / sub).mkdir(parents=True, exist_ok=True)
+        self.render()
         proc = self.root / "proc"
         if not is_mountpoint(proc):
             run_checked(["mount", "-t", "proc", "proc", str(proc)], what="mount proc")
@@ -68,9 +67,11 @@ class AsteriskInstance:
         target.mkdir(parents=True, exist_ok=True)
         if not is_mountpoint(target):
             run_checked(["mount", "--bind", str(stack_host), str(target)], what="bind mount")
-        self.render()
 
     def render(self) -> None:
+        """Write this instance's configuration (and its directories) under var/."""
+        for sub in INSTANCE_DIRS:
+            (self.host_dir / sub).mkdir(parents=True, exist_ok=True)
         etc = self.host_dir / "etc"
         shutil.rmtree(etc, ignore_errors=True)
         etc.mkdir(parents=True)

@@ -39,6 +39,14 @@ class LegNamed:
 
 
 @dataclass(frozen=True)
+class LegDialStatus:
+    """Asterisk's own word for how dialling this leg ended (BUSY, NOANSWER, CANCEL, …)."""
+
+    channel_id: str
+    dial_status: str
+
+
+@dataclass(frozen=True)
 class LegDtmf:
     channel_id: str
     digit: str
@@ -86,7 +94,8 @@ class RecordingRequested:
 
 
 CallEvent = (
-    LegRinging | LegAnswered | LegGone | LegNamed | LegDtmf | PlaybackDone | HangupRequested
+    LegRinging | LegAnswered | LegGone | LegNamed | LegDialStatus | LegDtmf | PlaybackDone
+    | HangupRequested
     | BlindTransferRequested | AttendedTransferRequested | AttendedTransferCompleted
     | AttendedTransferCancelled | RecordingRequested
 )

@@ -1,0 +1,1 @@
+"""Live calls: translating Asterisk events, executing commands, and the call router."""

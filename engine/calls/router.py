@@ -1,0 +1,295 @@
+"""The single consumer of call inputs: Asterisk events, API requests, reconciliation.
+
+Every live call lives here and only here. One loop applies inputs to calls in order through
+the pure state machine; each call's commands and snapshots are then carried out, in order,
+by that call's own worker, so one slow call never holds up the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from engine.ari.events import AriEvent, StasisStart
+from engine.calls.control import CallControl
+from engine.calls.translate import channel_of, translate
+from engine.domain.call import Call
+from engine.domain.commands import CallFinished, Command
+from engine.domain.errors import EngineError, NotFound
+from engine.domain.events import CallEvent, LegGone, LegNamed
+from engine.domain.flow import FlowConfig, advance, live_counter_key
+from engine.logs import channel_var, request_id_var
+from engine.store.calls import CallRepository
+
+log = logging.getLogger(__name__)
+
+LIVE_COUNTERS = ("live_calls_c2c", "live_calls_campaign", "live_calls_inbound", "live_calls_otp")
+# ChannelDestroyed never came: the channel vanished while the engine was not listening.
+CAUSE_VANISHED = 0
+
+
+@dataclass(frozen=True)
+class _Start:
+    call: Call
+    commands: list[Command]
+
+
+@dataclass(frozen=True)
+class _Request:
+    account_id: str
+    channel: str
+    make_event: Callable[[Call, str], CallEvent]
+    reply: asyncio.Future[Call]
+
+
+@dataclass(frozen=True)
+class _Reconciled:
+    live_channel_ids: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Feedback:
+    request_id: str
+    event: CallEvent
+
+
+@dataclass
+class _Worker:
+    queue: asyncio.Queue[Call | Command | None] = field(default_factory=asyncio.Queue)
+    task: asyncio.Task[None] | None = None
+
+
+Input = AriEvent | _Start | _Request | _Reconciled | _Feedback
+FinishedHook = Callable[[Call], Awaitable[None]]
+InboundHandler = Callable[[StasisStart], Awaitable[None]]
+
+
+class CallRouter:
+    def __init__(
+        self, control_factory: Callable[[Callable[[str, CallEvent], None]], CallControl],
+        repo: CallRepository, config: FlowConfig,
+    ) -> None:
+        self._control = control_factory(self._feedback)
+        self._repo = repo
+        self._config = config
+        self._inputs: asyncio.Queue[Input] = asyncio.Queue()
+        self._calls: dict[str, Call] = {}
+        self._by_channel: dict[str, str] = {}
+        self._workers: dict[str, _Worker] = {}
+        self._finished_hooks: list[FinishedHook] = []
+        self._inbound: InboundHandler | None = None
+        self._list_channels: Callable[[], Awaitable[set[str]]] | None = None
+
+    # ---- wiring ---------------------------------------------------------------------
+
+    def on_finished(self, hook: FinishedHook) -> None:
+        self._finished_hooks.append(hook)
+
+    def on_inbound(self, handler: InboundHandler) -> None:
+        self._inbound = handler
+
+    def use_channel_lister(self, lister: Callable[[], Awaitable[set[str]]]) -> None:
+        self._list_channels = lister
+
+    # ---- inputs -----------------------------------------------------------------------
+
+    def deliver(self, event: AriEvent) -> None:
+        self._inputs.put_nowait(event)
+
+    def _feedback(self, request_id: str, event: CallEvent) -> None:
+        self._inputs.put_nowait(_Feedback(request_id, event))
+
+    def start(self, call: Call, commands: list[Command]) -> None:
+        """Adopt a new call (already persisted) and carry out its first commands."""
+        self._inputs.put_nowait(_Start(call, commands))
+
+    async def request(
+        self, account_id: str, channel: str, make_event: Callable[[Call, str], CallEvent]
+    ) -> Call:
+        """Apply an API request to the call that owns ``channel`` (a name or an id).
+
+        ``make_event(call, channel_id)`` builds the event. Another account's channel and an
+        unknown one fail the same way: NotFound.
+        """
+        reply: asyncio.Future[Call] = asyncio.get_running_loop().create_future()
+        self._inputs.put_nowait(_Request(account_id, channel, make_event, reply))
+        return await reply
+
+    async def reconcile(self) -> None:
+        """After every ARI (re)connect: legs Asterisk no longer has are gone."""
+        if self._list_channels is not None:
+            self._inputs.put_nowait(_Reconciled(frozenset(await self._list_channels())))
+
+    # ---- queries ----------------------------------------------------------------------
+
+    def live_call_count(self) -> int:
+        return len(self._calls)
+
+    def live_counts(self, account_id: str) -> dict[str, int]:
+        counts = dict.fromkeys(LIVE_COUNTERS, 0)
+        for call in self._calls.values():
+            if call.account_id == account_id:
+                counts[live_counter_key(call)] += 1
+        return counts
+
+    def live_calls(self, account_id: str) -> list[Call]:
+        return [c for c in self._calls.values() if c.account_id == account_id]
+
+    # ---- the loop ---------------------------------------------------------------------
+
+    async def restore(self) -> None:
+        """Re-adopt calls a previous engine left live; reconciliation settles them."""
+        for call in await self._repo.live_calls():
+            self._adopt(call)
+        if self._calls:
+            log.info("restored live calls", extra={"calls": len(self._calls)})
+
+    async def run(self) -> None:
+        while True:
+            item = await self._inputs.get()
+            try:
+                await self._handle(item)
+            except Exception:
+                log.exception("router input failed", extra={"input": type(item).__name__})
+
+    async def _handle(self, item: Input) -> None:
+        if isinstance(item, _Start):
+            self._adopt(item.call)
+            self._dispatch(item.call, item.commands)
+        elif isinstance(item, _Request):
+            self._handle_request(item)
+        elif isinstance(item, _Reconciled):
+            self._handle_reconciled(item.live_channel_ids)
+        elif isinstance(item, _Feedback):
+            self._apply(item.request_id, item.event)
+        elif isinstance(item, StasisStart) and item.args[:1] == ["inbound"]:
+            if self._inbound is not None:
+                await self._inbound(item)
+        else:
+            self._handle_ari(item)
+
+    def _adopt(self, call: Call) -> None:
+        self._calls[call.request_id] = call
+        for leg in call.legs:
+            self._by_channel[leg.channel_id] = call.request_id
+            if leg.channel_name:
+                self._by_channel[leg.channel_name] = call.request_id
+
+    def _handle_ari(self, event: AriEvent) -> None:
+        ids = channel_of(event)
+        if ids is None:
+            # Playbacks are named after their call: "<request_id>.<what>".
+            playback = getattr(event, "playback", None)
+            request_id = playback.id.split(".")[0] if playback is not None else None
+        else:
+            request_id = self._by_channel.get(ids[0])
+        if request_id is None or request_id not in self._calls:
+            return
+        for domain_event in translate(event, datetime.now(UTC)):
+            self._apply(request_id, domain_event)
+
+    def _handle_request(self, item: _Request) -> None:
+        request_id = self._by_channel.get(item.channel)
+        call = self._calls.get(request_id or "")
+        if call is None or call.account_id != item.account_id:
+            item.reply.set_exception(NotFound("no live call has that channel",
+                                              code="channel_not_found"))
+            return
+        leg = next((leg for leg in call.legs
+                    if item.channel in (leg.channel_id, leg.channel_name) and leg.live), None)
+        if leg is None:
+            item.reply.set_exception(NotFound("no live call has that channel",
+                                              code="channel_not_found"))
+            return
+        try:
+            updated = self._apply(call.request_id, item.make_event(call, leg.channel_id))
+        except EngineError as exc:
+            item.reply.set_exception(exc)
+            return
+        item.reply.set_result(updated)
+
+    def _handle_reconciled(self, live: frozenset[str]) -> None:
+        now = datetime.now(UTC)
+        for call in list(self._calls.values()):
+            for leg in call.live_legs():
+                if leg.channel_id not in live:
+                    log.info("leg vanished while disconnected",
+                             extra={"channel": leg.channel_id, "request_id": call.request_id})
+                    self._apply(call.request_id, LegGone(leg.channel_id, now, CAUSE_VANISHED))
+
+    def _apply(self, request_id: str, event: CallEvent) -> Call:
+        """Advance one call; raises the state machine's errors for API requests."""
+        call = self._calls.get(request_id)
+        if call is None:
+            raise NotFound("no live call has that channel", code="channel_not_found")
+        updated, commands = advance(call, event, self._config)
+        if updated is call and not commands:
+            return call
+        if isinstance(event, LegNamed) and event.channel_name:
+            self._by_channel[event.channel_name] = request_id
+        for leg in updated.legs:
+            self._by_channel.setdefault(leg.channel_id, request_id)
+            if leg.channel_name:
+                self._by_channel.setdefault(leg.channel_name, request_id)
+        self._calls[request_id] = updated
+        self._dispatch(updated, commands)
+        return updated
+
+    # ---- per-call workers ---------------------------------------------------------------
+
+    def _dispatch(self, call: Call, commands: list[Command]) -> None:
+        worker = self._workers.get(call.request_id)
+        if worker is None:
+            worker = self._workers[call.request_id] = _Worker()
+            worker.task = asyncio.create_task(self._work(call.request_id, worker),
+                                              name=f"call-{call.request_id}")
+        worker.queue.put_nowait(call)
+        for command in commands:
+            worker.queue.put_nowait(command)
+        if any(isinstance(c, CallFinished) for c in commands):
+            self._forget(call)
+            worker.queue.put_nowait(None)
+
+    def _forget(self, call: Call) -> None:
+        self._calls.pop(call.request_id, None)
+        for leg in call.legs:
+            self._by_channel.pop(leg.channel_id, None)
+            if leg.channel_name:
+                self._by_channel.pop(leg.channel_name, None)
+
+    async def _work(self, request_id: str, worker: _Worker) -> None:
+        request_id_var.set(request_id)
+        last: Call | None = None
+        try:
+            while True:
+                item = await worker.queue.get()
+                if item is None:
+                    break
+                if isinstance(item, Call):
+                    last = item
+                    await self._save(item)
+                    continue
+                channel_var.set(getattr(item, "channel_id", None))
+                await self._control.execute(request_id, item)
+        finally:
+            self._workers.pop(request_id, None)
+        if last is not None:
+            for hook in self._finished_hooks:
+                try:
+                    await hook(last)
+                except Exception:
+                    log.exception("finished hook failed")
+
+    async def _save(self, call: Call) -> None:
+        for attempt in range(5):
+            try:
+                await self._repo.save(call)
+                return
+            except EngineError as exc:
+                log.warning("saving call failed; retrying",
+                            extra={"error": exc.message, "attempt": attempt})
+                await asyncio.sleep(0.5 * (attempt + 1))
+        log.error("call snapshot not saved", extra={"request_id": call.request_id})

@@ -1,0 +1,61 @@
+"""ARI events to domain events (pure)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from engine.ari.events import (
+    AriEvent,
+    ChannelDestroyed,
+    ChannelDtmfReceived,
+    ChannelStateChange,
+    Dial,
+    PlaybackFinished,
+    StasisStart,
+)
+from engine.domain.events import (
+    CallEvent,
+    LegAnswered,
+    LegDialStatus,
+    LegDtmf,
+    LegGone,
+    LegNamed,
+    LegRinging,
+    PlaybackDone,
+)
+
+
+def channel_of(event: AriEvent) -> tuple[str, str] | None:
+    """(channel id, channel name) the event is about, if any."""
+    if isinstance(event, Dial):
+        return event.peer.id, event.peer.name
+    channel = getattr(event, "channel", None)
+    if channel is None:
+        return None
+    return channel.id, channel.name
+
+
+def translate(event: AriEvent, now: datetime) -> list[CallEvent]:
+    """The domain events an ARI event means for a leg; [] when it means nothing."""
+    if isinstance(event, ChannelStateChange):
+        if event.channel.state == "Up":
+            return [LegAnswered(event.channel.id, now, event.channel.name)]
+        if event.channel.state == "Ringing":
+            return [LegRinging(event.channel.id, now)]
+        return []
+    if isinstance(event, ChannelDestroyed):
+        return [LegGone(event.channel.id, now, event.cause)]
+    if isinstance(event, Dial):
+        if event.dialstatus:
+            return [LegDialStatus(event.peer.id, event.dialstatus)]
+        return [LegNamed(event.peer.id, event.peer.name)]
+    if isinstance(event, StasisStart):
+        named: list[CallEvent] = [LegNamed(event.channel.id, event.channel.name)]
+        if event.channel.state == "Up":
+            named.append(LegAnswered(event.channel.id, now, event.channel.name))
+        return named
+    if isinstance(event, ChannelDtmfReceived):
+        return [LegDtmf(event.channel.id, event.digit)]
+    if isinstance(event, PlaybackFinished):
+        return [PlaybackDone(event.playback.id)]
+    return []

@@ -1,0 +1,118 @@
+"""Calls, CDRs and DIDs repository."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from engine.domain.call import Call
+from engine.domain.ledger import CdrRecord, cdr_for_leg
+from engine.store.call_codec import call_from_json, call_to_json
+from engine.store.db import Database
+
+_CDR_FIELDS = [f.name for f in fields(CdrRecord)]
+
+
+def cdr_from_row(row: Any) -> CdrRecord:
+    return CdrRecord(**{name: row[name] for name in _CDR_FIELDS})
+
+
+@dataclass(frozen=True)
+class CdrStatistics:
+    answer_calls: int
+    busy_calls: int
+    cancel_calls: int
+    chanunavail_calls: int
+    congestion_calls: int
+    noanswer_calls: int
+    total_calls: int
+
+
+@dataclass(frozen=True)
+class Did:
+    did: str
+    account_id: str
+    agent: str
+
+
+class CallRepository:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._q = db.queries
+
+    async def save(self, call: Call) -> None:
+        """Persist the call's snapshot and one CDR row per leg, atomically."""
+        snapshot = json.dumps(call_to_json(call))
+        rows = [_cdr_args(cdr_for_leg(call, leg)) for leg in call.legs]
+        async with self._db.connection() as conn, conn.transaction():
+            await conn.execute(
+                self._q["upsert_call"], call.request_id, call.account_id, call.origin.value,
+                call.state.value, snapshot, call.created_at, call.ended_at,
+            )
+            if rows:
+                await conn.executemany(self._q["upsert_cdr"], rows)
+
+    async def live_calls(self) -> list[Call]:
+        async with self._db.connection() as conn:
+            rows = await conn.fetch(self._q["live_call_snapshots"])
+        return [call_from_json(json.loads(row["snapshot"])) for row in rows]
+
+    async def cdrs_by_date(
+        self, account_id: str, start: datetime, end: datetime, limit: int, offset: int
+    ) -> list[CdrRecord]:
+        async with self._db.connection() as conn:
+            rows = await conn.fetch(self._q["cdrs_by_date"], account_id, start, end, limit, offset)
+        return [cdr_from_row(r) for r in rows]
+
+    async def cdrs_by_request(self, account_id: str, request_id: str) -> list[CdrRecord]:
+        async with self._db.connection() as conn:
+            rows = await conn.fetch(self._q["cdrs_by_request"], account_id, request_id)
+        return [cdr_from_row(r) for r in rows]
+
+    async def cdrs_by_campaign(self, account_id: str, campaign_id: str) -> list[CdrRecord]:
+        async with self._db.connection() as conn:
+            rows = await conn.fetch(self._q["cdrs_by_campaign"], account_id, campaign_id)
+        return [cdr_from_row(r) for r in rows]
+
+    async def statistics(self, account_id: str) -> CdrStatistics:
+        async with self._db.connection() as conn:
+            row = await conn.fetchrow(self._q["cdr_statistics"], account_id)
+        return CdrStatistics(**{f.name: int(row[f.name]) for f in fields(CdrStatistics)})
+
+    async def owns_recording(self, account_id: str, recording_name: str) -> bool:
+        async with self._db.connection() as conn:
+            found = await conn.fetchval(self._q["recording_owner"], recording_name, account_id)
+        return found is not None
+
+    async def get_did(self, did: str) -> Did | None:
+        async with self._db.connection() as conn:
+            row = await conn.fetchrow(self._q["get_did"], did)
+        return None if row is None else Did(row["did"], row["account_id"], row["agent"])
+
+    async def upsert_did(self, did: str, account_id: str, agent: str) -> bool:
+        """Route ``did`` to ``agent``; False if the DID belongs to another account."""
+        async with self._db.connection() as conn:
+            done = await conn.fetchval(self._q["upsert_did"], did, account_id, agent)
+        return done is not None
+
+    async def list_dids(self, account_id: str) -> list[Did]:
+        async with self._db.connection() as conn:
+            rows = await conn.fetch(self._q["list_dids"], account_id)
+        return [Did(r["did"], r["account_id"], r["agent"]) for r in rows]
+
+    async def delete_did(self, did: str, account_id: str) -> bool:
+        async with self._db.connection() as conn:
+            return await conn.fetchval(self._q["delete_did"], did, account_id) is not None
+
+
+def _cdr_args(record: CdrRecord) -> tuple[Any, ...]:
+    return (
+        record.account_id, record.request_id, record.uniqueid, record.role,
+        record.agent_number, record.customer_number, record.dialed_number, record.caller_id,
+        record.channel, record.call_direction, record.destination_context,
+        record.dial_status, record.call_status, record.call_date, record.answer, record.end,
+        record.billsec, record.call_duration, record.hangup_cause, record.dtmf_inputs,
+        record.recording_name, record.campaign_id, record.list_id, record.is_dnd,
+    )

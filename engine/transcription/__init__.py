@@ -1,0 +1,1 @@
+"""Offline speech-to-text for call recordings (optional extra ``cpaas-engine[transcribe]``)."""
