@@ -6,22 +6,35 @@ import asyncio
 import logging
 import signal
 from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from engine.ami.client import AmiClient
 from engine.api.app import ApiDeps, build_app
+from engine.api.resources import build_resources
 from engine.ari.backoff import Backoff
 from engine.ari.client import AriClient
 from engine.ari.stream import AriEventStream
+from engine.calls.control import CallControl
+from engine.calls.router import CallRouter
+from engine.domain.flow import FlowConfig
 from engine.lifecycle import Lifecycle
-from engine.router import EventRouter
 from engine.services.accounts import AccountService
+from engine.services.cdrs import CdrService
+from engine.services.click2call import Click2CallService, TelephonyRules
+from engine.services.inbound import InboundService
+from engine.services.modify_call import ModifyCallService
+from engine.services.recordings import RecordingService
+from engine.services.transcripts import TranscriptService
 from engine.settings import Settings
 from engine.store.accounts import AccountRepository
+from engine.store.calls import CallRepository
 from engine.store.db import Database
+from engine.store.transcripts import TranscriptRepository
 from engine.supervisor import Supervisor
+from engine.transcription.whisper import WhisperTranscriber, transcription_available
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +72,12 @@ class Daemon:
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
             ari = AriClient(http, s.ari_url, s.ari_user, s.ari_password.get_secret_value(),
                             s.ari_app)
-            router = EventRouter(ari)
+            calls = CallRepository(db)
+            config = FlowConfig(dial_timeout=s.dial_timeout_seconds)
+            rules = TelephonyRules(s.agent_extensions, s.default_region)
+            router = CallRouter(lambda feedback: CallControl(ari, s.trunk_endpoint, feedback),
+                                calls, config)
+            router.use_channel_lister(lambda: _channel_ids(ari))
             stream = AriEventStream(
                 http, s.ari_url, s.ari_user, s.ari_password.get_secret_value(), s.ari_app,
                 backoff=self._backoff(), deliver=router.deliver,
@@ -67,10 +85,29 @@ class Daemon:
             )
             ami = AmiClient(s.ami_host, s.ami_port, s.ami_user, s.ami_password.get_secret_value(),
                             backoff=self._backoff())
+            can_transcribe = transcription_available()
+            transcripts = TranscriptService(
+                TranscriptRepository(db), WhisperTranscriber() if can_transcribe else None,
+                s.recordings_dir,
+            )
+            router.on_finished(transcripts.on_call_finished)
+            inbound = InboundService(router, calls, ari, rules, config)
+            router.on_inbound(inbound.on_stasis_start)
+            services = build_resources(
+                click2call=Click2CallService(router, calls, rules, config,
+                                             asterisk_up=lambda: stream.connected,
+                                             can_transcribe=can_transcribe),
+                modify=ModifyCallService(router, rules),
+                cdrs=CdrService(calls),
+                router=router,
+                recordings=RecordingService(calls, s.recordings_dir),
+                transcripts=transcripts,
+                inbound=inbound,
+            )
             app = build_app(
                 ApiDeps(authenticator=accounts, readiness=Readiness(db, stream, ami),
                         lifecycle=self.lifecycle, max_body_bytes=s.max_body_bytes),
-                resources=[],
+                resources=services,
             )
             runner = web.AppRunner(app, access_log=None, handle_signals=False)
             await runner.setup()
@@ -82,11 +119,12 @@ class Daemon:
             supervisor.start("bootstrap", self._bootstrap(db, accounts), forever=False)
             supervisor.start("ari-events", stream.run())
             supervisor.start("ami", ami.run())
-            supervisor.start("router", router.run())
+            supervisor.start("router", self._route(db, router))
+            supervisor.start("transcripts", self._transcribe(db, transcripts))
 
             stop = asyncio.ensure_future(self.lifecycle.stop_requested.wait())
-            done, _ = await asyncio.wait({stop, supervisor.failed},
-                                         return_when=asyncio.FIRST_COMPLETED)
+            waiting: set[asyncio.Future[Any]] = {stop, supervisor.failed}
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             code = 0
             if supervisor.failed in done:
                 log.error("stopping after a task failure",
@@ -110,7 +148,16 @@ class Daemon:
             print(f"created {account_id} with auth token {token} "
                   f"(saved in {self.settings.credentials_file})", flush=True)
 
-    async def _drain(self, router: EventRouter) -> None:
+    async def _route(self, db: Database, router: CallRouter) -> None:
+        await db.ready.wait()
+        await router.restore()
+        await router.run()
+
+    async def _transcribe(self, db: Database, transcripts: TranscriptService) -> None:
+        await db.ready.wait()
+        await transcripts.run()
+
+    async def _drain(self, router: CallRouter) -> None:
         """Let live calls finish, up to the grace period."""
         grace = self.settings.shutdown_grace_seconds
         deadline = asyncio.get_running_loop().time() + grace
@@ -119,6 +166,10 @@ class Daemon:
         if router.live_call_count():
             log.warning("grace period over with live calls",
                         extra={"live_calls": router.live_call_count()})
+
+
+async def _channel_ids(ari: AriClient) -> set[str]:
+    return {channel.id for channel in await ari.list_channels()}
 
 
 def serve(settings: Settings) -> int:

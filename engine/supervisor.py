@@ -49,7 +49,7 @@ class Supervisor:
         for task in tasks:
             task.cancel()
         if tasks:
-            done, pending = await asyncio.wait(tasks, timeout=timeout)
+            _, pending = await asyncio.wait(tasks, timeout=timeout)
             for task in pending:
                 log.warning("task did not stop in time", extra={"task": task.get_name()})
         self._tasks.clear()

@@ -32,12 +32,6 @@ CAUSE_VANISHED = 0
 
 
 @dataclass(frozen=True)
-class _Start:
-    call: Call
-    commands: list[Command]
-
-
-@dataclass(frozen=True)
 class _Request:
     account_id: str
     channel: str
@@ -62,7 +56,7 @@ class _Worker:
     task: asyncio.Task[None] | None = None
 
 
-Input = AriEvent | _Start | _Request | _Reconciled | _Feedback
+Input = AriEvent | _Request | _Reconciled | _Feedback
 FinishedHook = Callable[[Call], Awaitable[None]]
 InboundHandler = Callable[[StasisStart], Awaitable[None]]
 
@@ -103,8 +97,13 @@ class CallRouter:
         self._inputs.put_nowait(_Feedback(request_id, event))
 
     def start(self, call: Call, commands: list[Command]) -> None:
-        """Adopt a new call (already persisted) and carry out its first commands."""
-        self._inputs.put_nowait(_Start(call, commands))
+        """Adopt a new call (already persisted) and carry out its first commands.
+
+        Adoption is immediate, so the live counts include the call as soon as the API
+        answers; no event can concern it before its first command runs.
+        """
+        self._adopt(call)
+        self._dispatch(call, commands)
 
     async def request(
         self, account_id: str, channel: str, make_event: Callable[[Call, str], CallEvent]
@@ -156,10 +155,7 @@ class CallRouter:
                 log.exception("router input failed", extra={"input": type(item).__name__})
 
     async def _handle(self, item: Input) -> None:
-        if isinstance(item, _Start):
-            self._adopt(item.call)
-            self._dispatch(item.call, item.commands)
-        elif isinstance(item, _Request):
+        if isinstance(item, _Request):
             self._handle_request(item)
         elif isinstance(item, _Reconciled):
             self._handle_reconciled(item.live_channel_ids)

@@ -89,7 +89,9 @@ def stop_pid(pid: int, *, timeout: float = 15.0, sig: int = signal.SIGTERM) -> N
             time.sleep(0.05)
 
 
-def wait_until(check: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.2) -> None:
+def wait_until(
+    check: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.2
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():

@@ -67,8 +67,14 @@ def call_status_for(dial_status: str | None) -> str | None:
 
 
 def http_date(moment: datetime | None) -> str:
-    """The seed's date format, ``Fri, 07 Jul 2023 06:08:16 GMT``; the epoch when unset."""
-    return format_datetime((moment or EPOCH).astimezone(UTC), usegmt=True)
+    """The seed's date format, ``Fri, 07 Jul 2023 06:08:16 GMT``; the epoch when unset.
+
+    A naive datetime is taken as UTC (``astimezone`` would read it as the host's local time).
+    """
+    moment = moment or EPOCH
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 
 def seconds_between(start: datetime | None, end: datetime | None) -> float | None:

@@ -88,8 +88,11 @@ def advance(call: Call, event: CallEvent, config: FlowConfig) -> Step:
     """Apply ``event`` to ``call``. Raises CallStateConflict / NotFound only for API requests."""
     if call.state is CallState.ENDED:
         return call, []
+    fresh = _is_fresh(call, event)
     call = _record_leg_fact(call, event)
-    reaction = _REACTIONS[call.state].get(type(event))
+    # A stale leg fact (an unknown or gone leg, a second "answered" for the same leg, as ARI
+    # sends with ChannelStateChange then StasisStart) is recorded but never reacted to twice.
+    reaction = _REACTIONS[call.state].get(type(event)) if fresh else None
     commands: list[Command] = []
     if reaction is not None:
         call, commands = reaction(call, event, config)
@@ -108,6 +111,16 @@ def _record_leg_fact(call: Call, event: CallEvent) -> Call:
             return call
         return call.with_leg(_leg_fact(leg, event))
     return call
+
+
+def _is_fresh(call: Call, event: CallEvent) -> bool:
+    """False for a leg event that cannot change what the call does next."""
+    if isinstance(event, LegAnswered | LegGone | LegDtmf):
+        leg = call.leg(event.channel_id)
+        if leg is None or not leg.live:
+            return False
+        return not (isinstance(event, LegAnswered) and leg.state is LegState.ANSWERED)
+    return True
 
 
 def _leg_fact(leg: Leg, event: CallEvent) -> Leg:
@@ -161,6 +174,11 @@ def _bridge_id(call: Call) -> str:
 def _answered(call: Call, role: Role) -> Leg | None:
     leg = call.leg_by_role(role)
     return leg if leg is not None and leg.state is LegState.ANSWERED else None
+
+
+def _in_conversation(leg: Leg) -> bool:
+    """Answered, and not being dropped by the engine (a released leg's Hangup is in flight)."""
+    return leg.state is LegState.ANSWERED and not leg.released
 
 
 def _peer_of(call: Call, channel_id: str) -> Leg | None:
@@ -263,7 +281,7 @@ def _recording_requested(call: Call, event: RecordingRequested, config: FlowConf
 
 def _blind_transfer(call: Call, event: BlindTransferRequested, config: FlowConfig) -> Step:
     transferer = call.leg(event.channel_id)
-    if transferer is None or transferer.state is not LegState.ANSWERED:
+    if transferer is None or not _in_conversation(transferer):
         raise NotFound("no such live channel", code="channel_not_found")
     remaining = _peer_of(call, transferer.channel_id)
     if remaining is None:
@@ -275,8 +293,8 @@ def _blind_transfer(call: Call, event: BlindTransferRequested, config: FlowConfi
 
 
 def _transfer_answered(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
-    leg = call.leg(event.channel_id)
-    if leg is None or leg.role is not Role.TRANSFER:
+    leg, target = call.leg(event.channel_id), call.leg_by_role(Role.TRANSFER)
+    if leg is None or target is None or leg.channel_id != target.channel_id:
         return call, []
     remaining = _peer_of(call, leg.channel_id)
     if remaining is None:
@@ -295,7 +313,7 @@ def _gone_while_transferring(call: Call, event: LegGone, config: FlowConfig) -> 
 
 def _attended_transfer(call: Call, event: AttendedTransferRequested, config: FlowConfig) -> Step:
     held = call.leg(event.channel_id)
-    if held is None or held.state is not LegState.ANSWERED:
+    if held is None or not _in_conversation(held):
         raise NotFound("no such live channel", code="channel_not_found")
     if _peer_of(call, held.channel_id) is None:
         raise CallStateConflict("nobody is left to consult the transfer target")
@@ -305,23 +323,37 @@ def _attended_transfer(call: Call, event: AttendedTransferRequested, config: Flo
                   StartHold(held.channel_id), *dial]
 
 
+def _consult_target(call: Call) -> Leg | None:
+    """The leg dialled by the current attended transfer (an older CONSULT leg may be a party)."""
+    return call.leg_by_role(Role.CONSULT)
+
+
+def _held(call: Call) -> Leg | None:
+    held = call.leg(call.held_channel_id or "")
+    return held if held is not None and held.live else None
+
+
 def _consult_answered(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
-    leg = call.leg(event.channel_id)
-    if leg is None or leg.role is not Role.CONSULT:
+    target = _consult_target(call)
+    if target is None or event.channel_id != target.channel_id:
         return call, []
-    return call, [BridgeLegs(_bridge_id(call), (leg.channel_id,))]
+    bridge = BridgeLegs(_bridge_id(call), (target.channel_id,))
+    if _held(call) is None:  # the held party left while the target rang: a plain call now
+        return replace(call, state=CallState.BRIDGED, held_channel_id=None), [bridge]
+    return call, [bridge]
 
 
 def _unhold(call: Call) -> Step:
-    held = call.leg(call.held_channel_id or "")
+    held = _held(call)
+    if held is None:
+        # Nobody is on hold to go back to: whoever is left would sit alone in the bridge.
+        return _hang_up_all(replace(call, held_channel_id=None))
     call = replace(call, state=CallState.BRIDGED, held_channel_id=None)
-    if held is None or not held.live:
-        return call, []
     return call, [StopHold(held.channel_id), BridgeLegs(_bridge_id(call), (held.channel_id,))]
 
 
 def _complete_attended(call: Call, event: Any, config: FlowConfig) -> Step:
-    consult = call.leg_by_role(Role.CONSULT)
+    consult = _consult_target(call)
     if consult is None or consult.state is not LegState.ANSWERED:
         raise CallStateConflict("the transfer target has not answered yet")
     transferer = _peer_of_consult(call)
@@ -331,7 +363,9 @@ def _complete_attended(call: Call, event: Any, config: FlowConfig) -> Step:
 
 
 def _cancel_attended(call: Call, event: Any, config: FlowConfig) -> Step:
-    consult = call.leg_by_role(Role.CONSULT)
+    if _held(call) is None:
+        return _hang_up_all(call)  # the held party left: cancelling leaves nobody to talk to
+    consult = _consult_target(call)
     call, hangups = _hang_up(call, [consult] if consult else [], release=True)
     call, unhold = _unhold(call)
     return call, [*hangups, *unhold]
@@ -339,16 +373,17 @@ def _cancel_attended(call: Call, event: Any, config: FlowConfig) -> Step:
 
 def _peer_of_consult(call: Call) -> Leg | None:
     """While consulting: the answered leg that is neither held nor the consult target."""
-    return next((leg for leg in call.legs if leg.state is LegState.ANSWERED
-                 and leg.role is not Role.CONSULT and leg.channel_id != call.held_channel_id
-                 and not leg.released), None)
+    target = _consult_target(call)
+    others = (target.channel_id if target else None, call.held_channel_id)
+    return next((leg for leg in call.legs
+                 if _in_conversation(leg) and leg.channel_id not in others), None)
 
 
 def _dtmf_while_consulting(call: Call, event: LegDtmf, config: FlowConfig) -> Step:
     transferer = _peer_of_consult(call)
     if transferer is None or event.channel_id != transferer.channel_id:
         return call, []
-    consult = call.leg_by_role(Role.CONSULT)
+    consult = _consult_target(call)
     if event.digit == DTMF_COMPLETE and consult is not None and consult.state is LegState.ANSWERED:
         return _complete_attended(call, event, config)
     if event.digit == DTMF_CANCEL:
@@ -360,11 +395,13 @@ def _gone_while_consulting(call: Call, event: LegGone, config: FlowConfig) -> St
     leg = call.leg(event.channel_id)
     if leg is None or leg.released:
         return call, []
-    if leg.role is Role.CONSULT:  # the target refused or hung up: back to the held party
-        return _unhold(call)
+    consult = _consult_target(call)
+    if consult is not None and leg.channel_id == consult.channel_id:
+        return _unhold(call)  # the target refused or hung up: back to the held party
     if leg.channel_id == call.held_channel_id:  # the held party left: keep the consultation
-        return replace(call, state=CallState.BRIDGED, held_channel_id=None), []
-    consult = call.leg_by_role(Role.CONSULT)
+        if consult is not None and consult.state is LegState.ANSWERED:
+            return replace(call, state=CallState.BRIDGED, held_channel_id=None), []
+        return replace(call, held_channel_id=None), []  # the target joins when it answers
     if consult is not None and consult.state is LegState.ANSWERED:
         return _unhold(call)  # the transferer hung up after consulting: that completes it
     return _hang_up_all(call)

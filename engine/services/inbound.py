@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from datetime import UTC, datetime
@@ -15,8 +16,8 @@ from engine.domain.errors import EngineError, InvalidField, NotFound
 from engine.domain.flow import FlowConfig, start_inbound
 from engine.domain.ids import new_request_id
 from engine.domain.numbers import Extension, External, normalize_number
-from engine.store.calls import CallRepository, Did
 from engine.services.click2call import TelephonyRules
+from engine.store.calls import CallRepository, Did
 
 log = logging.getLogger(__name__)
 _DID = re.compile(r"^[0-9]{3,20}$")
@@ -62,10 +63,8 @@ class InboundService:
         self._router.start(call, commands)
 
     async def _hang_up(self, channel_id: str) -> None:
-        try:
+        with contextlib.suppress(EngineError):
             await self._ari.hangup(channel_id)
-        except EngineError:
-            pass
 
     # ---- the DID table (per account) -------------------------------------------------
 

@@ -85,7 +85,7 @@ class TranscriptService:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._settle_seconds
         while loop.time() < deadline:
-            size = audio.stat().st_size if audio.exists() else -1
+            size = await asyncio.to_thread(_size, audio)
             if size > 44 and size == last:
                 return True
             last = size
@@ -99,3 +99,7 @@ class TranscriptService:
         if row is None:
             raise NotFound("transcript not found", code="transcript_not_found")
         return TranscriptView(row.request_id, row.status, row.text, row.reason)
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else -1

@@ -79,6 +79,7 @@ class CallRepository:
     async def statistics(self, account_id: str) -> CdrStatistics:
         async with self._db.connection() as conn:
             row = await conn.fetchrow(self._q["cdr_statistics"], account_id)
+        assert row is not None  # an aggregate always returns one row
         return CdrStatistics(**{f.name: int(row[f.name]) for f in fields(CdrStatistics)})
 
     async def owns_recording(self, account_id: str, recording_name: str) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from engine.ari.backoff import Backoff
 from engine.domain.errors import TimedOut, Unavailable
@@ -15,6 +16,9 @@ from engine.store.migrate import apply_migrations
 from engine.store.queries import Queries
 
 log = logging.getLogger(__name__)
+
+# What a pool hands out: a proxy that behaves as a connection.
+Conn = asyncpg.Connection | PoolConnectionProxy
 
 # Errors that mean "the database is not there right now", as opposed to a bad query.
 _UNAVAILABLE = (
@@ -101,7 +105,7 @@ class Database:
         self._up = False
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+    async def connection(self) -> AsyncIterator[Conn]:
         """A pooled connection; outages surface as Unavailable, never as driver errors."""
         if self._pool is None:
             raise Unavailable("database is not available")

@@ -1,0 +1,227 @@
+"""click2call throughput and latency against raw ARI, measured in the same run.
+
+Both phases run the same call pattern in batches of ``--concurrency`` calls: dial an agent
+number that answers at once, then a customer number that answers and hangs up after one
+second, bridge the two, tear down. Phase 1 drives ARI directly (no engine); phase 2 asks
+the engine through ``POST /api/click2call``. The report gives completed calls/s for both,
+their ratio, request latency percentiles, and whether every engine call left its CDRs.
+
+    python -m benchmarks.click2call --calls 2000 --concurrency 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+BENCH_ENV = {
+    "ENGINE_VAR_DIR": "var/bench",
+    "ENGINE_STACK_NAME": "cpaas-bench",
+    "ENGINE_HTTP_PORT": "28080",
+    "ENGINE_DB_PORT": "25433",
+    "ENGINE_ARI_URL": "http://127.0.0.1:28088",
+    "ENGINE_AMI_PORT": "25038",
+    "ENGINE_SIP_PORT": "25060",
+    "ENGINE_TRUNK_PORT": "25080",
+    "ENGINE_CARRIER_AMI_PORT": "25039",
+    "ENGINE_BOOTSTRAP_ACCOUNTS": "account_1:bench-token",
+    "ENGINE_LOG_LEVEL": "WARNING",
+    "ENGINE_DB_POOL_MAX": "40",
+}
+AGENT = "15168141000"  # answers at once, stays up
+CUSTOMER = "15168147001"  # answers, hangs up after 1 s
+CALLER_ID = "15168148111"
+HEADERS = {"account": "account_1", "auth": "bench-token"}
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    calls: int
+    seconds: float
+    latencies_ms: list[float] = field(default_factory=list)
+    failures: int = 0
+
+    @property
+    def calls_per_second(self) -> float:
+        return self.calls / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> dict[str, float | int | str]:
+        return {
+            "phase": self.name, "calls": self.calls, "seconds": round(self.seconds, 2),
+            "calls_per_s": round(self.calls_per_second, 2), "failures": self.failures,
+            "p50_ms": round(percentile(self.latencies_ms, 50), 2),
+            "p99_ms": round(percentile(self.latencies_ms, 99), 2),
+        }
+
+
+class RawAriCalls:
+    """The click2call pattern written directly against ARI, as a baseline."""
+
+    def __init__(self, session: aiohttp.ClientSession, base: str, app: str) -> None:
+        self.session, self.base, self.app = session, base, app
+        self.done: dict[str, asyncio.Event] = {}
+        self.latencies_ms: list[float] = []
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    async def listen(self) -> None:
+        async with self.session.ws_connect(f"{self.base}/events?app={self.app}") as ws:
+            async for message in ws:
+                await self._on_event(json.loads(message.data))
+
+    async def _post(self, path: str, **params: str) -> None:
+        started = time.perf_counter()
+        async with self.session.post(f"{self.base}{path}", params=params) as response:
+            await response.read()
+        self.latencies_ms.append((time.perf_counter() - started) * 1000)
+
+    async def _on_event(self, event: dict[str, object]) -> None:
+        kind = event["type"]
+        channel = event.get("channel") or {}
+        assert isinstance(channel, dict)
+        cid = str(channel.get("id", ""))
+        call, _, leg = cid.partition(".")
+        if kind == "StasisStart" and leg == "a":
+            self._tasks.add(asyncio.ensure_future(self._post(
+                "/channels", endpoint=f"PJSIP/{CUSTOMER}@carrier", app=self.app,
+                channelId=f"{call}.c", callerId=CALLER_ID, timeout="30", appArgs="leg")))
+        elif kind == "StasisStart" and leg == "c":
+            await self._post("/bridges", bridgeId=call, type="mixing")
+            await self._post(f"/bridges/{call}/addChannel", channel=f"{call}.a,{call}.c")
+        elif kind == "ChannelDestroyed" and leg == "c":
+            async with self.session.delete(f"{self.base}/channels/{call}.a"):
+                pass
+        elif kind == "ChannelDestroyed" and leg == "a":
+            async with self.session.delete(f"{self.base}/bridges/{call}"):
+                pass
+            if call in self.done:
+                self.done[call].set()
+
+    async def one_call(self, n: int) -> None:
+        call = f"raw{n}"
+        self.done[call] = asyncio.Event()
+        await self._post("/channels", endpoint=f"PJSIP/{AGENT}@carrier", app=self.app,
+                         channelId=f"{call}.a", callerId=CALLER_ID, timeout="30",
+                         appArgs="leg")
+        await asyncio.wait_for(self.done[call].wait(), timeout=60)
+
+
+async def raw_phase(calls: int, concurrency: int, ari_url: str, user: str, password: str
+                    ) -> PhaseResult:
+    auth = {"Authorization": aiohttp.helpers.BasicAuth(user, password).encode()}
+    async with aiohttp.ClientSession(headers=auth) as session:
+        raw = RawAriCalls(session, f"{ari_url}/ari", "bench-raw")
+        listener = asyncio.ensure_future(raw.listen())
+        await asyncio.sleep(0.5)
+        failures = 0
+        started = time.perf_counter()
+        for first in range(0, calls, concurrency):
+            batch = range(first, min(calls, first + concurrency))
+            results = await asyncio.gather(*(raw.one_call(n) for n in batch),
+                                           return_exceptions=True)
+            failures += sum(1 for r in results if isinstance(r, BaseException))
+        elapsed = time.perf_counter() - started
+        listener.cancel()
+    return PhaseResult("raw_ari", calls, elapsed, raw.latencies_ms[::4], failures)
+
+
+async def engine_phase(
+    calls: int, concurrency: int, base_url: str
+) -> tuple[PhaseResult, list[str]]:
+    latencies: list[float] = []
+    request_ids: list[str] = []
+    body = {"agent_number": AGENT, "caller_id": CALLER_ID, "destination_number": CUSTOMER,
+            "recording_option": "off", "transcript": "off"}
+    failures = 0
+    async with aiohttp.ClientSession(base_url=base_url, headers=HEADERS) as session:
+
+        async def one() -> None:
+            started = time.perf_counter()
+            async with session.post("/api/click2call", json=body) as response:
+                payload = await response.json()
+            latencies.append((time.perf_counter() - started) * 1000)
+            request_ids.append(payload["response"]["request_id"])
+
+        async def live() -> int:
+            async with session.get("/api/get_live_call_statistics") as response:
+                payload = await response.json()
+            return int(payload["response"]["result"]["live_calls_c2c"])
+
+        started = time.perf_counter()
+        for first in range(0, calls, concurrency):
+            batch = range(first, min(calls, first + concurrency))
+            results = await asyncio.gather(*(one() for _ in batch), return_exceptions=True)
+            failures += sum(1 for r in results if isinstance(r, BaseException))
+            deadline = time.perf_counter() + 60
+            while await live() and time.perf_counter() < deadline:
+                await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - started
+    return PhaseResult("engine", calls, elapsed, latencies, failures), request_ids
+
+
+async def missing_cdrs(base_url: str, request_ids: list[str]) -> int:
+    missing = 0
+    async with aiohttp.ClientSession(base_url=base_url, headers=HEADERS) as session:
+        for request_id in request_ids:
+            async with session.post("/api/get_cdr_by_request_id",
+                                    json={"request_id": request_id}) as response:
+                payload = await response.json()
+            rows = payload["response"].get("result", [])
+            complete = [r for r in rows if r["call_status"] == "ANSWERED" and r["billsec"]]
+            if len(complete) != 2:
+                missing += 1
+    return missing
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=int(os.environ.get("BENCH_CALLS", "2000")))
+    parser.add_argument("--concurrency", type=int,
+                        default=int(os.environ.get("BENCH_CONCURRENCY", "50")))
+    args = parser.parse_args()
+    os.environ.update(BENCH_ENV)
+
+    from engine.devstack.stack import Stack  # noqa: PLC0415 - after the environment is set
+    from engine.settings import Settings  # noqa: PLC0415
+
+    settings = Settings()
+    stack = Stack(settings, fast_db=True)
+    stack.stop_all()
+    shutil.rmtree(Path(settings.var_dir), ignore_errors=True)
+    try:
+        stack.start_infra()
+        stack.start_engine()
+        stack.wait_engine_ready()
+        base_url = f"http://{settings.http_host}:{settings.http_port}"
+        raw = asyncio.run(raw_phase(args.calls, args.concurrency, settings.ari_url,
+                                    settings.ari_user, settings.ari_password.get_secret_value()))
+        engine, request_ids = asyncio.run(engine_phase(args.calls, args.concurrency, base_url))
+        missing = asyncio.run(missing_cdrs(base_url, request_ids))
+    finally:
+        stack.stop_all()
+    ratio = engine.calls_per_second / raw.calls_per_second if raw.calls_per_second else 0.0
+    report = {"raw_ari": raw.summary(), "engine": engine.summary(),
+              "throughput_ratio_engine_over_raw": round(ratio, 3),
+              "calls_with_missing_cdrs": missing}
+    print(json.dumps(report, indent=2))
+    return 0 if missing == 0 and engine.failures == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,231 @@
+"""modify_call (transfers, hangup, recording), live calls and their statistics."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+
+from tests.integration.helpers import (
+    ANSWER,
+    call_api,
+    eventually,
+    leg_channel,
+    live_call,
+    number,
+    wait_ended,
+    wait_state,
+)
+from tests.integration.stack import ACCOUNT_2
+from tests.integration.test_click2call import click2call
+
+pytestmark = pytest.mark.integration
+
+
+async def modify(http: aiohttp.ClientSession, body: dict[str, str],
+                 headers: dict[str, str] | None = None) -> tuple[int, dict[str, object]]:
+    status, payload = await call_api(http, "POST", "/api/modify_call", body, headers=headers)
+    return status, payload["response"]
+
+
+async def bridged_call(http: aiohttp.ClientSession, agent: str = "101") -> tuple[str, dict]:  # type: ignore[type-arg]
+    request_id = await click2call(http, agent, number(ANSWER))
+    return request_id, await wait_state(http, request_id, "bridged")
+
+
+async def test_live_calls_lists_channels_legs_states(http: aiohttp.ClientSession) -> None:
+    request_id, call = await bridged_call(http)
+    assert call["origin"] == "click2call"
+    assert call["started_at"].endswith("GMT")
+    for leg in call["legs"]:
+        assert leg["channel"].startswith("PJSIP/")
+        assert leg["state"] == "answered"
+    await modify(http, {"channel": leg_channel(call, "customer"), "modify_type": "2"})
+    await wait_ended(http, request_id)
+
+
+@pytest.mark.parametrize("target", ["102", "external"])
+async def test_blind_transfer(http: aiohttp.ClientSession, target: str) -> None:
+    transfer_to = "102" if target == "102" else number(ANSWER)
+    request_id, call = await bridged_call(http)
+    status, body = await modify(http, {"channel": leg_channel(call, "agent"),
+                                       "modify_type": "0", "transfer_to": transfer_to})
+    assert status == 200, body
+    assert body["message"] == "blind transferred successfully"
+
+    async def transferred() -> dict | None:  # type: ignore[type-arg]
+        live = await live_call(http, request_id)
+        if live is None or live["state"] != "bridged":
+            return None
+        roles = {leg["role"] for leg in live["legs"] if leg["live"]}
+        return live if roles == {"customer", "transfer"} else None
+
+    live = await eventually(transferred, what="the transfer target to join")
+    await modify(http, {"channel": leg_channel(live, "transfer"), "modify_type": "2"})
+    rows = await wait_ended(http, request_id)
+    assert len(rows) == 3
+    target_row = next(r for r in rows if r["dialed_number"] == transfer_to)
+    assert target_row["call_status"] == "ANSWERED"
+    assert all(r["billsec"] and r["billsec"] > 0 for r in rows)
+
+
+@pytest.mark.parametrize("finish", ["complete", "cancel"])
+async def test_attended_transfer(http: aiohttp.ClientSession, finish: str) -> None:
+    request_id, call = await bridged_call(http)
+    customer = leg_channel(call, "customer")
+    status, body = await modify(http, {"channel": customer, "modify_type": "1",
+                                       "transfer_to": "104"})
+    assert status == 200, body
+
+    async def consult_answered() -> dict | None:  # type: ignore[type-arg]
+        live = await live_call(http, request_id)
+        legs = [] if live is None else [
+            leg for leg in live["legs"] if leg["role"] == "consult" and leg["state"] == "answered"]
+        return live if legs else None
+
+    await eventually(consult_answered, what="the consult target to answer")
+    status, body = await modify(http, {"channel": customer, "modify_type": "1",
+                                       "transfer_action": finish})
+    assert status == 200, body
+    expected = {"customer", "consult"} if finish == "complete" else {"agent", "customer"}
+
+    async def settled() -> dict | None:  # type: ignore[type-arg]
+        live = await live_call(http, request_id)
+        if live is None or live["state"] != "bridged":
+            return None
+        roles = {leg["role"] for leg in live["legs"] if leg["live"]}
+        return live if roles == expected else None
+
+    live = await eventually(settled, what=f"the attended transfer to {finish}")
+    await modify(http, {"channel": leg_channel(live, "customer"), "modify_type": "2"})
+    rows = await wait_ended(http, request_id)
+    assert len(rows) == 3
+    assert {r["dialed_number"] for r in rows} >= {"101", "104"}
+
+
+async def test_hangup_and_recording_via_modify_call(http: aiohttp.ClientSession) -> None:
+    request_id, call = await bridged_call(http)
+    status, body = await modify(http, {"channel": leg_channel(call, "agent"),
+                                       "modify_type": "3"})
+    assert status == 200, body
+    status, body = await modify(http, {"channel": leg_channel(call, "agent"),
+                                       "modify_type": "3"})
+    assert status == 409
+    assert body["error"] == "already_recording"
+    await asyncio.sleep(1.5)  # some audio in the recording
+    status, body = await modify(http, {"channel": leg_channel(call, "customer"),
+                                       "modify_type": "2"})
+    assert status == 200
+    assert body["message"] == "call hung up successfully"
+    rows = await wait_ended(http, request_id)
+    name = rows[0]["recording_name"]
+    assert name == f"{request_id}-both.wav"
+    async with http.get(f"/api/recordings/{name}",
+                        headers={"account": "account_1", "auth": "test-token-1"}) as response:
+        assert response.status == 200
+        assert len(await response.read()) > 8000
+    async with http.get(f"/api/recordings/{name}", headers=ACCOUNT_2) as response:
+        assert response.status == 404
+
+
+async def test_unknown_and_foreign_channels_look_the_same(http: aiohttp.ClientSession) -> None:
+    request_id, call = await bridged_call(http)
+    channel = leg_channel(call, "agent")
+    foreign_status, foreign = await modify(
+        http, {"channel": channel, "modify_type": "2"}, headers=ACCOUNT_2)
+    unknown_status, unknown = await modify(
+        http, {"channel": "PJSIP/101-ffffffff", "modify_type": "2"}, headers=ACCOUNT_2)
+    assert foreign_status == unknown_status == 404
+    assert {k: v for k, v in foreign.items() if k != "request_id"} == \
+        {k: v for k, v in unknown.items() if k != "request_id"}
+    assert await live_call(http, request_id, headers=ACCOUNT_2) is None
+    status, _ = await call_api(http, "POST", "/api/get_cdr_by_request_id",
+                               {"request_id": request_id}, headers=ACCOUNT_2)
+    assert status == 404
+    await modify(http, {"channel": channel, "modify_type": "2"})
+    await wait_ended(http, request_id)
+
+
+async def test_live_statistics_rise_and_fall_exactly(http: aiohttp.ClientSession) -> None:
+    async def stats() -> dict[str, int]:
+        status, body = await call_api(http, "GET", "/api/get_live_call_statistics",
+                                      headers=ACCOUNT_2)
+        assert status == 200
+        result: dict[str, int] = body["response"]["result"]
+        return result
+
+    assert await stats() == {"live_calls_c2c": 0, "live_calls_campaign": 0,
+                             "live_calls_inbound": 0, "live_calls_otp": 0}
+    first = await click2call_as(http, ACCOUNT_2)
+    assert (await stats())["live_calls_c2c"] == 1
+    second = await click2call_as(http, ACCOUNT_2)
+    assert (await stats())["live_calls_c2c"] == 2
+    for done, request_id in enumerate((first, second), start=1):
+        live = await _live_as(http, request_id)
+        await modify(http, {"channel": leg_channel(live, "agent"), "modify_type": "2"},
+                     headers=ACCOUNT_2)
+
+        async def dropped(expected: int = 2 - done) -> bool:
+            return (await stats())["live_calls_c2c"] == expected
+
+        await eventually(dropped, what="the live count to fall")
+    assert await stats() == {"live_calls_c2c": 0, "live_calls_campaign": 0,
+                             "live_calls_inbound": 0, "live_calls_otp": 0}
+
+
+async def click2call_as(http: aiohttp.ClientSession, headers: dict[str, str]) -> str:
+    body = {"agent_number": number(ANSWER), "caller_id": "15168148111",
+            "destination_number": number(ANSWER)}
+    status, payload = await call_api(http, "POST", "/api/click2call", body, headers=headers)
+    assert status == 200, payload
+    request_id: str = payload["response"]["request_id"]
+    return request_id
+
+
+async def _live_as(http: aiohttp.ClientSession, request_id: str) -> dict:  # type: ignore[type-arg]
+    async def probe() -> dict | None:  # type: ignore[type-arg]
+        call = await live_call(http, request_id, headers=ACCOUNT_2)
+        return call if call is not None and call["state"] == "bridged" else None
+
+    return await eventually(probe, what="account_2's call to bridge")
+
+
+async def test_cdr_paging_is_stable_newest_first(http: aiohttp.ClientSession) -> None:
+    status, body = await call_api(http, "POST", "/api/get_cdr_by_date", {
+        "start_call_date": "2020-01-01", "end_call_date": "2100-01-01"}, headers=ACCOUNT_2)
+    assert status == 200, body
+    everything = body["response"]["result"]
+    assert len(everything) >= 4
+    pages = []
+    for offset in range(len(everything)):
+        status, body = await call_api(http, "POST", "/api/get_cdr_by_date", {
+            "start_call_date": "2020-01-01", "end_call_date": "2100-01-01",
+            "record_count": "1", "offset": str(offset)}, headers=ACCOUNT_2)
+        assert status == 200
+        pages.extend(body["response"]["result"])
+    assert [r["id"] for r in pages] == [r["id"] for r in everything]
+    assert len({r["id"] for r in pages}) == len(pages)
+    status, body = await call_api(http, "POST", "/api/get_cdr_by_date", {
+        "start_call_date": "2020-01-01", "end_call_date": "2100-01-01",
+        "record_count": "999999"}, headers=ACCOUNT_2)
+    assert status == 422
+    assert body["response"]["details"]["field"] == "record_count"
+
+
+async def test_cdr_statistics_count_the_accounts_legs(http: aiohttp.ClientSession) -> None:
+    status, body = await call_api(http, "GET", "/api/get_cdr_statistics", headers=ACCOUNT_2)
+    assert status == 200
+    result = body["response"]["result"]
+    assert set(result) == {"answer_calls", "busy_calls", "cancel_calls", "chanunavail_calls",
+                           "congestion_calls", "noanswer_calls", "total_calls"}
+    assert all(isinstance(v, list) and len(v) == 1 for v in result.values())
+    assert result["answer_calls"][0] >= 4
+    assert result["total_calls"][0] == sum(v[0] for k, v in result.items() if k != "total_calls")
+
+
+async def test_cdr_by_campaign_id_answers_not_found(http: aiohttp.ClientSession) -> None:
+    status, body = await call_api(http, "POST", "/api/get_cdr_by_campaign_id",
+                                  {"campaign_id": "CM39139118b8"})
+    assert status == 404
+    assert body["response"]["message"] == "cdr not found"
