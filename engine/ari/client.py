@@ -24,7 +24,7 @@ from engine.ari.models import (
     Playback,
     Variable,
 )
-from engine.ari.query import build_query, join_list, path_segment
+from engine.ari.query import basic_auth_header, build_query, join_list, path_segment
 
 SnoopDirection = Literal["none", "both", "out", "in"]
 IfExists = Literal["fail", "overwrite", "append"]
@@ -65,7 +65,7 @@ class AriClient:
     ) -> None:
         self._session = session
         self._api = base_url.rstrip("/") + "/ari"
-        self._auth = aiohttp.BasicAuth(user, password)
+        self._headers = basic_auth_header(user, password)
         self.app = app
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
 
@@ -82,7 +82,7 @@ class AriClient:
         what = f"{method} {path}"
         with map_errors(what):
             async with self._session.request(
-                method, self._api + path, params=params, json=body, auth=self._auth,
+                method, self._api + path, params=params, json=body, headers=self._headers,
                 timeout=self._timeout,
             ) as response:
                 payload = await response.read()

@@ -1,7 +1,8 @@
-"""ARI's HTTP wire conventions for paths and query strings (pure)."""
+"""ARI's HTTP wire conventions: auth header, paths and query strings (pure)."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from urllib.parse import quote
 
@@ -29,3 +30,13 @@ def build_query(**params: QueryValue) -> dict[str, str]:
 def join_list(values: Sequence[str] | str) -> str:
     """ARI's ``allowMultiple`` parameters take one comma-separated value."""
     return values if isinstance(values, str) else ",".join(values)
+
+
+def basic_auth_header(user: str, password: str) -> dict[str, str]:
+    """The ``Authorization`` header ARI's basic auth expects.
+
+    Built by hand: aiohttp 3.14 deprecates its ``auth=``/``BasicAuth`` arguments, and its
+    replacement helper does not exist in the older aiohttp releases we support.
+    """
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return {"Authorization": f"Basic {token}"}

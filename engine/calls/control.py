@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -72,7 +73,10 @@ class CallControl:
                 await ari.hangup(command.channel_id)
             case BridgeLegs():
                 if command.bridge_id not in self._bridges:
-                    await ari.create_bridge(command.bridge_id, "mixing")
+                    # After an engine restart the bridge may already exist in Asterisk; then
+                    # creating it fails and adding the channels is all that is left to do.
+                    with contextlib.suppress(EngineError):
+                        await ari.create_bridge(command.bridge_id, "mixing")
                     self._bridges.add(command.bridge_id)
                 await ari.add_channels(command.bridge_id, list(command.channel_ids))
             case RemoveFromBridge():

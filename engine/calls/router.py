@@ -42,6 +42,7 @@ class _Request:
 @dataclass(frozen=True)
 class _Reconciled:
     live_channel_ids: frozenset[str]
+    taken_at: datetime
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,9 @@ class CallRouter:
     async def reconcile(self) -> None:
         """After every ARI (re)connect: legs Asterisk no longer has are gone."""
         if self._list_channels is not None:
-            self._inputs.put_nowait(_Reconciled(frozenset(await self._list_channels())))
+            taken_at = datetime.now(UTC)
+            live = frozenset(await self._list_channels())
+            self._inputs.put_nowait(_Reconciled(live, taken_at))
 
     # ---- queries ----------------------------------------------------------------------
 
@@ -158,7 +161,7 @@ class CallRouter:
         if isinstance(item, _Request):
             self._handle_request(item)
         elif isinstance(item, _Reconciled):
-            self._handle_reconciled(item.live_channel_ids)
+            self._handle_reconciled(item)
         elif isinstance(item, _Feedback):
             self._apply(item.request_id, item.event)
         elif isinstance(item, StasisStart) and item.args[:1] == ["inbound"]:
@@ -207,11 +210,12 @@ class CallRouter:
             return
         item.reply.set_result(updated)
 
-    def _handle_reconciled(self, live: frozenset[str]) -> None:
+    def _handle_reconciled(self, item: _Reconciled) -> None:
         now = datetime.now(UTC)
         for call in list(self._calls.values()):
             for leg in call.live_legs():
-                if leg.channel_id not in live:
+                # A leg dialled after the channel list was taken is simply not in it yet.
+                if leg.created_at < item.taken_at and leg.channel_id not in item.live_channel_ids:
                     log.info("leg vanished while disconnected",
                              extra={"channel": leg.channel_id, "request_id": call.request_id})
                     self._apply(call.request_id, LegGone(leg.channel_id, now, CAUSE_VANISHED))
