@@ -83,8 +83,9 @@ class Daemon:
                 backoff=self._backoff(), deliver=router.deliver,
                 on_connected=router.reconcile,
             )
+            # Nothing consumes AMI events yet, so none are asked for; actions still work.
             ami = AmiClient(s.ami_host, s.ami_port, s.ami_user, s.ami_password.get_secret_value(),
-                            backoff=self._backoff())
+                            backoff=self._backoff(), event_mask="off")
             can_transcribe = transcription_available()
             transcripts = TranscriptService(
                 TranscriptRepository(db), WhisperTranscriber() if can_transcribe else None,
