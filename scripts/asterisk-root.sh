@@ -5,8 +5,9 @@ set -euo pipefail
 
 ROOT="${ASTERISK_ROOT:-/var/cache/cpaas-engine/asterisk-root}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-MARKER="$ROOT/.cpaas-engine-ready"
-PACKAGES="asterisk asterisk-modules asterisk-core-sounds-en-gsm sox"
+# Bump the marker's version whenever PACKAGES changes, so existing roots are rebuilt.
+MARKER="$ROOT/.cpaas-engine-ready-v2"
+PACKAGES="asterisk asterisk-modules asterisk-core-sounds-en-gsm asterisk-moh-opsound-gsm sox"
 
 if [[ -f "$MARKER" ]]; then
     echo "asterisk root ready at $ROOT"
@@ -18,7 +19,14 @@ command -v debootstrap >/dev/null || {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap
 }
 
-rm -rf "$ROOT"
+# A stale root may still have proc or a stack's directories mounted in it: unmount them
+# first, and never let rm cross into another file system.
+if [[ -d "$ROOT" ]]; then
+    findmnt -rn -o TARGET | grep -F "$ROOT/" | sort -r | while read -r mnt; do
+        umount -l "$mnt" || true
+    done
+    rm -rf --one-file-system "$ROOT"
+fi
 mkdir -p "$(dirname "$ROOT")"
 echo "debootstrapping Debian sid into $ROOT"
 debootstrap --variant=minbase sid "$ROOT" "$MIRROR"

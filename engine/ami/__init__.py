@@ -1,0 +1,1 @@
+"""AMI (panoramisk 1.4) for what ARI lacks: supervised connection, typed actions, events."""

@@ -118,16 +118,19 @@ class AmiClient:
 
     def _on_event(self, message: object) -> None:
         # The one, synchronous, panoramisk callback: convert and enqueue, nothing else.
-        event = AmiEvent.from_raw(message) if isinstance(message, Mapping) else None
-        if event is None:
-            return
+        # It must never raise: it runs inside data_received, and asyncio closes the
+        # connection when data_received fails.
         try:
-            self.events.put_nowait(event)
+            if not isinstance(message, Mapping):
+                return
+            self.events.put_nowait(AmiEvent.from_raw(message))
         except asyncio.QueueFull:
             self.dropped_events += 1
             if self.dropped_events == 1 or self.dropped_events % 1000 == 0:
                 log.warning("AMI event queue full; dropping events",
                             extra={"dropped": self.dropped_events})
+        except Exception:
+            log.exception("could not queue an AMI event")
 
     # ---- sending ------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""ARI: typed REST client, events WebSocket stream, event models, reconnect policy."""

@@ -72,10 +72,7 @@ class AriClient:
     # ---- plumbing -----------------------------------------------------------------------
 
     async def _request(
-        self,
-        method: str,
-        path: str,
-        params: Mapping[str, str] | None = None,
+        self, method: str, path: str, params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> Any:
         """Send one request; the decoded JSON answer, or None for an empty one."""

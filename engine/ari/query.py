@@ -10,7 +10,12 @@ QueryValue = str | int | bool | None
 
 
 def path_segment(value: str) -> str:
-    """One URL path segment: ids and recording names are quoted, '/' included."""
+    """One URL path segment: ids and recording names are quoted, '/' included.
+
+    ARI splits the raw path on '/' before it decodes each segment, so a recording name
+    with a sub-directory ("calls/req-1") stays one segment, and a Local channel's ";2"
+    half arrives intact. '+' is quoted too: Asterisk decodes a bare '+' as a space.
+    """
     return quote(value, safe="")
 
 

@@ -59,6 +59,7 @@ class AriEventStream:
         on_connected: Callable[[], Awaitable[None]] | None = None,
         on_disconnected: Callable[[], Awaitable[None]] | None = None,
         heartbeat: float = 20.0,
+        connect_timeout: float = 10.0,
         subscribe_all: bool = False,
     ) -> None:
         self._session = session
@@ -69,6 +70,7 @@ class AriEventStream:
         self._on_connected = on_connected
         self._on_disconnected = on_disconnected
         self._heartbeat = heartbeat
+        self._connect_timeout = connect_timeout
         self._connected = False
 
     @property
@@ -96,9 +98,11 @@ class AriEventStream:
         # heartbeat: aiohttp pings every `heartbeat` seconds and drops the socket when no
         # pong comes back, so a silently dead Asterisk (or a NAT that forgot us) is
         # noticed instead of leaving the engine deaf but "connected".
-        async with self._session.ws_connect(
-            self._url, headers=self._headers, heartbeat=self._heartbeat, autoping=True
-        ) as ws:
+        async with asyncio.timeout(self._connect_timeout):
+            ws = await self._session.ws_connect(
+                self._url, headers=self._headers, heartbeat=self._heartbeat, autoping=True
+            )
+        async with ws:
             if self._on_connected is not None:
                 await self._on_connected()
             self._connected = True
@@ -107,8 +111,9 @@ class AriEventStream:
             async for message in ws:
                 if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                     self._handle(message.data)
-                elif message.type == aiohttp.WSMsgType.ERROR:
-                    raise ConnectionError(f"websocket error: {ws.exception()!r}")
+            # A missed heartbeat or a protocol error ends the loop too; say which it was.
+            if (error := ws.exception()) is not None:
+                raise ConnectionError(f"websocket failed: {_describe(error)}") from error
 
     def _handle(self, data: str | bytes) -> None:
         try:

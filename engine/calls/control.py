@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from engine.ari.client import AriClient
 from engine.domain.cdr import CAUSE_UNREACHABLE
 from engine.domain.commands import (
+    Answer,
     BridgeLegs,
     CallFinished,
     Command,
@@ -69,6 +70,8 @@ class CallControl:
                     dial_endpoint(command.party, self._trunk), command.channel_id,
                     app_args="leg", caller_id=command.caller_id, timeout=command.timeout,
                 )
+            case Answer():
+                await ari.answer(command.channel_id)
             case Hangup():
                 await ari.hangup(command.channel_id)
             case BridgeLegs():

@@ -19,6 +19,7 @@ from engine.devstack.render import (
 )
 from engine.settings import Settings
 
+ROOT_MARKER = ".cpaas-engine-ready-v2"  # written by scripts/asterisk-root.sh
 INSTANCE_DIRS = ("etc", "run", "spool", "spool/recording", "spool/heard", "log", "db", "cache")
 
 
@@ -56,7 +57,7 @@ class AsteriskInstance:
 
     def prepare(self) -> None:
         """Mount the stack's directories into the root and render this instance's conf."""
-        if not (self.root / ".cpaas-engine-ready").exists():
+        if not (self.root / ROOT_MARKER).exists():
             raise StackError(f"no Asterisk root at {self.root}; run scripts/asterisk-root.sh")
         stack_host = (self.settings.var_dir / "asterisk").resolve()
         self.render()

@@ -16,6 +16,13 @@ class Dial:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """Answer an inbound channel (it is billed from here)."""
+
+    channel_id: str
+
+
+@dataclass(frozen=True)
 class Hangup:
     channel_id: str
 
@@ -87,6 +94,6 @@ class CallFinished:
 
 
 Command = (
-    Dial | Hangup | BridgeLegs | RemoveFromBridge | DestroyBridge | Play | StartRinging
+    Dial | Answer | Hangup | BridgeLegs | RemoveFromBridge | DestroyBridge | Play | StartRinging
     | StopRinging | StartHold | StopHold | RecordBridge | RecordLeg | CallFinished
 )

@@ -16,6 +16,7 @@ from typing import Any
 from engine.domain import cdr
 from engine.domain.call import Call, CallState, Leg, LegState, Origin, RecordingOption, Role
 from engine.domain.commands import (
+    Answer,
     BridgeLegs,
     CallFinished,
     Command,
@@ -226,7 +227,8 @@ def _agent_answered(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
         call = replace(call, state=CallState.BRIDGED, bridge_id=_bridge_id(call))
         call, record = _recording_commands(call)
         bridge = BridgeLegs(_bridge_id(call), (customer.channel_id, agent.channel_id))
-        return call, [StopRinging(customer.channel_id), bridge, *record]
+        return call, [StopRinging(customer.channel_id), Answer(customer.channel_id), bridge,
+                      *record]
     call = replace(call, state=CallState.DIALING_CUSTOMER)
     return _dial(call, Role.CUSTOMER, call.customer, config, event.at)
 

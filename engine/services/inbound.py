@@ -59,6 +59,9 @@ class InboundService:
             inbound_did=did,
         )
         call, commands = start_inbound(call, channel.id, channel.name, self._config)
+        # A channel that entered Stasis from the dialplan is only followed while it is in
+        # Stasis; subscribing keeps its ChannelDestroyed (and hangup cause) coming to us.
+        await self._ari.subscribe(f"channel:{channel.id}")
         await self._repo.save(call)
         self._router.start(call, commands)
 

@@ -36,6 +36,7 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 2.0) -> Non
 class SeenRequest:
     method: str
     raw_path: str
+    raw_query: str
     query: dict[str, str]
     body: Any
     authorization: str | None
@@ -61,7 +62,8 @@ class FakeAri:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         text = await request.text()
         self.seen.append(SeenRequest(
-            method=request.method, raw_path=request.raw_path.split("?")[0],
+            method=request.method, raw_path=request.raw_path.partition("?")[0],
+            raw_query=request.raw_path.partition("?")[2],
             query=dict(request.query), body=json.loads(text) if text else None,
             authorization=request.headers.get("Authorization"),
         ))

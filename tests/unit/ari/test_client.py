@@ -40,6 +40,15 @@ async def test_originate_sends_query_variables_and_basic_auth(ari: AriHarness) -
     assert seen.authorization == BASIC
 
 
+async def test_plus_signs_survive_asterisks_query_decoding(ari: AriHarness) -> None:
+    # Asterisk decodes a raw "+" in the query as a space: E.164 numbers must go as %2B.
+    ari.fake.replies[("POST", "/ari/channels")] = (200, CHANNEL)
+    await ari.client.originate("PJSIP/+15168141000@carrier", "c1", app_args="leg",
+                               caller_id="+15551230001")
+    assert "endpoint=PJSIP/%2B15168141000@carrier" in ari.fake.last.raw_query
+    assert "callerId=%2B15551230001" in ari.fake.last.raw_query
+
+
 async def test_create_then_dial(ari: AriHarness) -> None:
     ari.fake.replies[("POST", "/ari/channels/create")] = (200, CHANNEL)
     await ari.client.create_channel("PJSIP/101", "req-2.agent", "leg",

@@ -27,6 +27,7 @@ class FakeEventsSocket:
 
     scripts: list[list[str]]
     refuse_first: int = 0
+    deaf: frozenset[int] = frozenset()  # connections that never answer pings
     connections: int = 0
     refused: int = 0
     queries: list[dict[str, str]] = field(default_factory=list)
@@ -44,14 +45,14 @@ class FakeEventsSocket:
             return web.json_response({"message": "Authentication required"}, status=401)
         self.queries.append(dict(request.query))
         self.authorizations.append(request.headers.get("Authorization"))
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
         index = self.connections
+        ws = web.WebSocketResponse(autoping=index not in self.deaf)
+        await ws.prepare(request)
         self.connections += 1
         script = self.scripts[min(index, len(self.scripts) - 1)]
         for message in script:
             await ws.send_str(message)
-        if index < len(self.scripts) - 1:
+        if index < len(self.scripts) - 1 and index not in self.deaf:
             await ws.close()
             return ws
         async for _ in ws:
@@ -78,7 +79,8 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def start(
-    fake: FakeEventsSocket, session: aiohttp.ClientSession, *, fail_reconcile: int = 0
+    fake: FakeEventsSocket, session: aiohttp.ClientSession, *, fail_reconcile: int = 0,
+    heartbeat: float = 20.0,
 ) -> tuple[Run, TestServer]:
     server = TestServer(fake.app(), host="127.0.0.1")
     await server.start_server()
@@ -100,7 +102,7 @@ async def start(
     stream = AriEventStream(
         session, str(server.make_url("")), "cpaas", "s3cret", "cpaas-engine",
         backoff=Backoff(0.01, 0.05), deliver=deliver, on_connected=on_connected,
-        on_disconnected=on_disconnected,
+        on_disconnected=on_disconnected, heartbeat=heartbeat,
     )
     task = asyncio.create_task(stream.run())
     return Run(stream, log, task), server
@@ -149,6 +151,19 @@ async def test_failed_reconcile_drops_the_connection_and_retries(
         # Nothing is delivered from a connection whose reconciliation failed.
         assert run.log == ["reconcile", "reconcile", "reconcile", "StasisStart"]
         assert fake.connections == 3
+    finally:
+        await stop(run, server)
+
+
+async def test_silent_peer_is_detected_by_heartbeat_and_replaced(
+    session: aiohttp.ClientSession,
+) -> None:
+    fake = FakeEventsSocket([[wire("stasis_start")], [wire("stasis_end")]],
+                            deaf=frozenset({0}))
+    run, server = await start(fake, session, heartbeat=0.1)
+    try:
+        await wait_until(lambda: "StasisEnd" in run.log)
+        assert run.log == ["reconcile", "StasisStart", "lost", "reconcile", "StasisEnd"]
     finally:
         await stop(run, server)
 

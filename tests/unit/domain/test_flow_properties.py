@@ -397,7 +397,7 @@ class CallUnderTest(RuleBasedStateMachine):
 
 
 CallUnderTest.TestCase.settings = settings(
-    max_examples=400, stateful_step_count=40, derandomize=True, database=None, deadline=None,
+    max_examples=500, stateful_step_count=50, derandomize=True, database=None, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestCallStateMachine = CallUnderTest.TestCase
