@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 from pydantic import TypeAdapter
 
 from engine.ari.errors import ari_error_message, error_for_status, map_errors
 from engine.ari.models import (
+    Application,
     AriModel,
     AsteriskInfo,
     Bridge,
@@ -24,26 +25,20 @@ from engine.ari.models import (
     Playback,
     Variable,
 )
-from engine.ari.query import basic_auth_header, build_query, join_list, path_segment
-
-SnoopDirection = Literal["none", "both", "out", "in"]
-IfExists = Literal["fail", "overwrite", "append"]
-HangupReason = Literal[
-    "normal", "busy", "congestion", "no_answer", "timeout", "rejected", "unallocated",
-    "normal_unspecified", "number_incomplete", "codec_mismatch", "interworking", "failure",
-    "answered_elsewhere",
-]
+from engine.ari.query import (
+    HangupReason,
+    IfExists,
+    SnoopDirection,
+    basic_auth_header,
+    bridge_path,
+    build_query,
+    channel_path,
+    join_list,
+    path_segment,
+)
 
 _M = TypeVar("_M", bound=AriModel)
 _CHANNELS = TypeAdapter(list[Channel])
-
-
-def _channel(channel_id: str, tail: str = "") -> str:
-    return f"/channels/{path_segment(channel_id)}{tail}"
-
-
-def _bridge(bridge_id: str, tail: str = "") -> str:
-    return f"/bridges/{path_segment(bridge_id)}{tail}"
 
 
 class AriClient:
@@ -68,6 +63,7 @@ class AriClient:
         self._headers = basic_auth_header(user, password)
         self.app = app
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
+        self._subscription = f"/applications/{path_segment(app)}/subscription"
 
     # ---- plumbing -----------------------------------------------------------------------
 
@@ -100,8 +96,6 @@ class AriClient:
     def _variables_body(variables: Mapping[str, str] | None) -> dict[str, Any] | None:
         return {"variables": dict(variables)} if variables else None
 
-    # ---- asterisk -----------------------------------------------------------------------
-
     async def asterisk_info(self) -> AsteriskInfo:
         """``GET /asterisk/info``: version, build, config and status."""
         return await self._typed(AsteriskInfo, "GET", "/asterisk/info")
@@ -116,40 +110,34 @@ class AriClient:
 
     async def get_channel(self, channel_id: str) -> Channel:
         """``GET /channels/{id}``; NotFound when it is gone."""
-        return await self._typed(Channel, "GET", _channel(channel_id))
+        return await self._typed(Channel, "GET", channel_path(channel_id))
 
     async def create_channel(
         self, endpoint: str, channel_id: str, app_args: str, *,
         variables: Mapping[str, str] | None = None, originator: str | None = None,
         formats: str | None = None,
     ) -> Channel:
-        """``POST /channels/create``: a channel in this app that is not dialled yet.
-
-        Call :meth:`dial` to place it; until then it can be bridged or configured.
-        """
+        """``POST /channels/create``: a channel in this app, not dialled yet (see :meth:`dial`);
+        until then it can be bridged or configured."""
         params = build_query(endpoint=endpoint, app=self.app, appArgs=app_args,
                              channelId=channel_id, originator=originator, formats=formats)
         return await self._typed(Channel, "POST", "/channels/create", params,
                                  self._variables_body(variables))
 
     async def dial(
-        self, channel_id: str, caller: str | None = None,
-        timeout: int | None = None,
+        self, channel_id: str, caller: str | None = None, timeout: int | None = None
     ) -> None:
         """``POST /channels/{id}/dial``: place a channel made by :meth:`create_channel`."""
-        await self._request("POST", _channel(channel_id, "/dial"),
+        await self._request("POST", channel_path(channel_id, "/dial"),
                             build_query(caller=caller, timeout=timeout))
 
     async def originate(
         self, endpoint: str, channel_id: str, app_args: str, *, caller_id: str | None = None,
-        timeout: int | None = None,
-        variables: Mapping[str, str] | None = None, originator: str | None = None,
-        formats: str | None = None,
+        timeout: int | None = None, variables: Mapping[str, str] | None = None,
+        originator: str | None = None, formats: str | None = None,
     ) -> Channel:
         """``POST /channels``: dial ``endpoint``; when it answers it enters this app.
-
-        ``timeout`` is how long it may ring, in seconds (ARI's default is 30).
-        """
+        ``timeout`` is how long it may ring, in seconds (ARI's default is 30)."""
         params = build_query(endpoint=endpoint, app=self.app, appArgs=app_args,
                              channelId=channel_id, callerId=caller_id, timeout=timeout,
                              originator=originator, formats=formats)
@@ -158,29 +146,28 @@ class AriClient:
 
     async def hangup(self, channel_id: str, reason: HangupReason = "normal") -> None:
         """``DELETE /channels/{id}``; ``reason`` becomes the hangup cause."""
-        await self._request("DELETE", _channel(channel_id),
-                            build_query(reason=reason))
+        await self._request("DELETE", channel_path(channel_id), build_query(reason=reason))
 
     async def answer(self, channel_id: str) -> None:
         """``POST /channels/{id}/answer``."""
-        await self._request("POST", _channel(channel_id, "/answer"))
+        await self._request("POST", channel_path(channel_id, "/answer"))
 
     async def ring(self, channel_id: str) -> None:
         """``POST /channels/{id}/ring``: send ringing to the caller."""
-        await self._request("POST", _channel(channel_id, "/ring"))
+        await self._request("POST", channel_path(channel_id, "/ring"))
 
     async def stop_ringing(self, channel_id: str) -> None:
         """``DELETE /channels/{id}/ring``."""
-        await self._request("DELETE", _channel(channel_id, "/ring"))
+        await self._request("DELETE", channel_path(channel_id, "/ring"))
 
     async def start_moh(self, channel_id: str, moh_class: str | None = None) -> None:
         """``POST /channels/{id}/moh``: music on hold (the class from musiconhold.conf)."""
-        await self._request("POST", _channel(channel_id, "/moh"),
+        await self._request("POST", channel_path(channel_id, "/moh"),
                             build_query(mohClass=moh_class))
 
     async def stop_moh(self, channel_id: str) -> None:
         """``DELETE /channels/{id}/moh``."""
-        await self._request("DELETE", _channel(channel_id, "/moh"))
+        await self._request("DELETE", channel_path(channel_id, "/moh"))
 
     async def play(
         self, channel_id: str, media: Sequence[str] | str, playback_id: str, *,
@@ -208,7 +195,7 @@ class AriClient:
                              maxDurationSeconds=max_duration_seconds,
                              maxSilenceSeconds=max_silence_seconds)
         return await self._typed(LiveRecording, "POST",
-                                 _channel(channel_id, "/record"), params)
+                                 channel_path(channel_id, "/record"), params)
 
     async def snoop(
         self, channel_id: str, snoop_id: str, *, spy: SnoopDirection = "in",
@@ -228,23 +215,23 @@ class AriClient:
         self, channel_id: str, context: str, extension: str, priority: int = 1
     ) -> None:
         """``POST /channels/{id}/continue``: leave Stasis for the dialplan."""
-        await self._request("POST", _channel(channel_id, "/continue"),
+        await self._request("POST", channel_path(channel_id, "/continue"),
                             build_query(context=context, extension=extension,
                                         priority=priority))
 
     async def redirect(self, channel_id: str, endpoint: str) -> None:
         """``POST /channels/{id}/redirect``: transfer the channel to another endpoint."""
-        await self._request("POST", _channel(channel_id, "/redirect"),
+        await self._request("POST", channel_path(channel_id, "/redirect"),
                             build_query(endpoint=endpoint))
 
     async def set_variable(self, channel_id: str, variable: str, value: str) -> None:
         """``POST /channels/{id}/variable`` (also dialplan functions, e.g. ``TALK_DETECT(set)``)."""
-        await self._request("POST", _channel(channel_id, "/variable"),
+        await self._request("POST", channel_path(channel_id, "/variable"),
                             build_query(variable=variable, value=value))
 
     async def get_variable(self, channel_id: str, variable: str) -> str:
         """``GET /channels/{id}/variable``; NotFound when the channel or variable is unset."""
-        result = await self._typed(Variable, "GET", _channel(channel_id, "/variable"),
+        result = await self._typed(Variable, "GET", channel_path(channel_id, "/variable"),
                                    build_query(variable=variable))
         return result.value
 
@@ -253,7 +240,7 @@ class AriClient:
         duration_ms: int | None = None,
     ) -> None:
         """``POST /channels/{id}/dtmf``: digits 0-9, *, #, A-D; ``,`` pauses."""
-        await self._request("POST", _channel(channel_id, "/dtmf"),
+        await self._request("POST", channel_path(channel_id, "/dtmf"),
                             build_query(dtmf=dtmf, between=between_ms, duration=duration_ms))
 
     # ---- bridges ------------------------------------------------------------------------
@@ -268,17 +255,17 @@ class AriClient:
 
     async def add_channels(self, bridge_id: str, channel_ids: Sequence[str]) -> None:
         """``POST /bridges/{id}/addChannel``; NotFound if the bridge or a channel is gone."""
-        await self._request("POST", _bridge(bridge_id, "/addChannel"),
+        await self._request("POST", bridge_path(bridge_id, "/addChannel"),
                             build_query(channel=join_list(channel_ids)))
 
     async def remove_channels(self, bridge_id: str, channel_ids: Sequence[str]) -> None:
         """``POST /bridges/{id}/removeChannel``."""
-        await self._request("POST", _bridge(bridge_id, "/removeChannel"),
+        await self._request("POST", bridge_path(bridge_id, "/removeChannel"),
                             build_query(channel=join_list(channel_ids)))
 
     async def destroy_bridge(self, bridge_id: str) -> None:
         """``DELETE /bridges/{id}``: channels still in it stay up, outside any bridge."""
-        await self._request("DELETE", _bridge(bridge_id))
+        await self._request("DELETE", bridge_path(bridge_id))
 
     async def record_bridge(
         self, bridge_id: str, name: str, *, fmt: str = "wav", if_exists: IfExists = "fail",
@@ -290,9 +277,21 @@ class AriClient:
                              maxDurationSeconds=max_duration_seconds,
                              maxSilenceSeconds=max_silence_seconds)
         return await self._typed(LiveRecording, "POST",
-                                 _bridge(bridge_id, "/record"), params)
+                                 bridge_path(bridge_id, "/record"), params)
 
-    # ---- recordings ---------------------------------------------------------------------
+    # ---- subscriptions and recordings ---------------------------------------------------
+
+    async def subscribe(self, event_source: Sequence[str] | str) -> Application:
+        """``POST /applications/{app}/subscription``: also send this app the events of
+        e.g. ``channel:<id>`` or ``bridge:<id>``, even outside Stasis (after it continues
+        in the dialplan, or for a channel that only passed through)."""
+        return await self._typed(Application, "POST", self._subscription,
+                                 build_query(eventSource=join_list(event_source)))
+
+    async def unsubscribe(self, event_source: Sequence[str] | str) -> Application:
+        """``DELETE /applications/{app}/subscription``; Conflict if not subscribed."""
+        return await self._typed(Application, "DELETE", self._subscription,
+                                 build_query(eventSource=join_list(event_source)))
 
     async def stop_recording(self, name: str) -> None:
         """``POST /recordings/live/{name}/stop``: stop and keep the file."""

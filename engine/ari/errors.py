@@ -29,9 +29,11 @@ def ari_error_message(body: bytes) -> str:
 def error_for_status(status: int, message: str) -> EngineError:
     """The engine error for an ARI HTTP error status, keeping ARI's message.
 
-    - 404 -> NotFound. So is a 400 whose message says "not found": ARI answers 400, not
-      404, when the missing channel is named in the query rather than the path (e.g.
-      ``addChannel``), and for call control a leg that already hung up is the same case.
+    - 404 -> NotFound. So is a 400 or 422 whose message says "not found" / "does not
+      exist": ARI answers that way when the missing object is named in the query rather
+      than the path (``addChannel``: 400 "Channel not found"; a subscription: 422 "Event
+      source does not exist"), and for call control a leg that already hung up is the
+      same case.
     - 409, 412 -> Conflict: the object exists but its state forbids it (not in Stasis,
       channel not up yet, recording already in progress).
     - other 4xx -> Rejected: the request itself is wrong (bad parameters, unknown format).
@@ -41,7 +43,8 @@ def error_for_status(status: int, message: str) -> EngineError:
     """
     text = message or f"ARI answered HTTP {status}"
     details = {"ari_status": status}
-    if status == 404 or (status == 400 and "not found" in message.lower()):
+    missing = any(hint in message.lower() for hint in ("not found", "does not exist"))
+    if status == 404 or (status in (400, 422) and missing):
         return NotFound(text, details=details)
     if status in (401, 403):
         return Unavailable(f"ARI refused our credentials: {text}", details=details)

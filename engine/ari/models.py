@@ -121,6 +121,16 @@ class LiveRecording(AriModel):
         return split_target_uri(self.target_uri)
 
 
+class Application(AriModel):
+    """A Stasis application and what it is subscribed to."""
+
+    name: str
+    channel_ids: list[str] = Field(default_factory=list)
+    bridge_ids: list[str] = Field(default_factory=list)
+    endpoint_ids: list[str] = Field(default_factory=list)
+    device_names: list[str] = Field(default_factory=list)
+
+
 class Variable(AriModel):
     """The answer of ``GET /channels/{id}/variable``."""
 

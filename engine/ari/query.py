@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
+from typing import Literal
 from urllib.parse import quote
 
 QueryValue = str | int | bool | None
+SnoopDirection = Literal["none", "both", "out", "in"]
+IfExists = Literal["fail", "overwrite", "append"]
+HangupReason = Literal[
+    "normal", "busy", "congestion", "no_answer", "timeout", "rejected", "unallocated",
+    "normal_unspecified", "number_incomplete", "codec_mismatch", "interworking", "failure",
+    "answered_elsewhere",
+]
 
 
 def path_segment(value: str) -> str:
@@ -17,6 +25,16 @@ def path_segment(value: str) -> str:
     half arrives intact. '+' is quoted too: Asterisk decodes a bare '+' as a space.
     """
     return quote(value, safe="")
+
+
+def channel_path(channel_id: str, tail: str = "") -> str:
+    """``/channels/<quoted id><tail>``."""
+    return f"/channels/{path_segment(channel_id)}{tail}"
+
+
+def bridge_path(bridge_id: str, tail: str = "") -> str:
+    """``/bridges/<quoted id><tail>``."""
+    return f"/bridges/{path_segment(bridge_id)}{tail}"
 
 
 def build_query(**params: QueryValue) -> dict[str, str]:

@@ -147,6 +147,28 @@ async def test_reads(ari: AriHarness) -> None:
     assert info.system.version == "22.10.1"
 
 
+async def test_subscribe_to_an_event_source(ari: AriHarness) -> None:
+    app = {"name": "cpaas-engine", "channel_ids": ["c1"], "bridge_ids": [],
+           "endpoint_ids": [], "device_names": [], "events_allowed": [],
+           "events_disallowed": []}
+    ari.fake.replies[("POST", "/ari/applications/cpaas-engine/subscription")] = (200, app)
+    subscribed = await ari.client.subscribe("channel:c1")
+    assert subscribed.channel_ids == ["c1"]
+    assert ari.fake.last.query == {"eventSource": "channel:c1"}
+    ari.fake.replies[("DELETE", "/ari/applications/cpaas-engine/subscription")] = (
+        409, {"message": "Application not subscribed to event source"})
+    with pytest.raises(Conflict):
+        await ari.client.unsubscribe(["channel:c1", "bridge:b1"])
+    assert ari.fake.last.query == {"eventSource": "channel:c1,bridge:b1"}
+
+
+async def test_subscribing_to_a_gone_channel_is_not_found(ari: AriHarness) -> None:
+    ari.fake.replies[("POST", "/ari/applications/cpaas-engine/subscription")] = (
+        422, {"message": "Event source does not exist"})
+    with pytest.raises(NotFound):
+        await ari.client.subscribe("channel:gone")
+
+
 async def test_ids_are_quoted_into_one_path_segment(ari: AriHarness) -> None:
     await ari.client.stop_recording("calls/req 1")
     assert ari.fake.last.raw_path == "/ari/recordings/live/calls%2Freq%201/stop"
