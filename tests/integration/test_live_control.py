@@ -67,7 +67,7 @@ async def test_blind_transfer(http: aiohttp.ClientSession, target: str) -> None:
     assert len(rows) == 3
     target_row = next(r for r in rows if r["dialed_number"] == transfer_to)
     assert target_row["call_status"] == "ANSWERED"
-    assert all(r["billsec"] and r["billsec"] > 0 for r in rows)
+    assert all(r["billsec"] and r["billsec"] > 0 for r in rows), rows
 
 
 @pytest.mark.parametrize("finish", ["complete", "cancel"])

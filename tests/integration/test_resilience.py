@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 from panoramisk import Manager
 
+from engine.ari.query import basic_auth_header
 from engine.devstack.stack import Stack
 from engine.settings import Settings
 from tests.integration.helpers import (
@@ -99,8 +100,8 @@ async def test_call_ending_while_engine_is_down_is_closed_on_restart(
     request_id = await click2call(http, "102", number(ANSWER))
     await wait_state(http, request_id, "bridged")
     await asyncio.to_thread(stack.stop_engine)
-    auth = aiohttp.BasicAuth(settings.ari_user, settings.ari_password.get_secret_value())
-    async with aiohttp.ClientSession(auth=auth) as ari:
+    auth = basic_auth_header(settings.ari_user, settings.ari_password.get_secret_value())
+    async with aiohttp.ClientSession(headers=auth) as ari:
         for leg in (1, 2):
             async with ari.delete(f"{settings.ari_url}/ari/channels/{request_id}.{leg}") as r:
                 assert r.status in (204, 404)

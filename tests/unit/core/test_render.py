@@ -29,7 +29,7 @@ def test_unknown_placeholder_is_an_error() -> None:
 
 @pytest.mark.parametrize("instance", ["pbx", "carrier"])
 def test_every_shipped_template_renders(instance: str) -> None:
-    values = template_values(Settings(), instance)
+    values = template_values(Settings(stack_name="cpaas"), instance)
     for folder in ("common", instance):
         for path in (CONF / folder).glob("*.conf"):
             rendered = render_template(path.read_text(), values)
@@ -48,6 +48,7 @@ def test_trunk_address_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_agents_conf_has_each_extension() -> None:
     pbx = pbx_agents_conf(("101", "102"))
     assert "[101](agent-endpoint)" in pbx and "[102](agent-aor)" in pbx
-    carrier = carrier_agents_conf(("101",), Settings())
+    settings = Settings(sip_host="127.0.0.1", sip_port=5060, agent_password="agent-secret")
+    carrier = carrier_agents_conf(("101",), settings)
     assert "client_uri = sip:101@127.0.0.1:5060" in carrier
     assert "password = agent-secret" in carrier

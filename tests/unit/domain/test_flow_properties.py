@@ -109,6 +109,7 @@ class CallUnderTest(RuleBasedStateMachine):
         self.hung_up: set[str] = set()  # every channel the engine sent a Hangup for
         self.commands: list[Command] = []
         self.bridged = False
+        self.members: set[str] = set()  # channels in the bridge, as Asterisk sees it
 
     # ---- plumbing -------------------------------------------------------------------------
 
@@ -160,7 +161,14 @@ class CallUnderTest(RuleBasedStateMachine):
                 self.playbacks.append(command.playback_id)
             elif isinstance(command, BridgeLegs):
                 assert command.bridge_id == call.bridge_id
+                assert not self.members & set(command.channel_ids), (command, "already in")
                 self.bridged = True
+                self.members |= {ch for ch in command.channel_ids
+                                 if self.channels.get(ch) != DESTROYED}
+            elif isinstance(command, RemoveFromBridge):
+                assert (command.channel_id in self.members  # or a race with its destruction:
+                        or self.channels[command.channel_id] == DESTROYED)
+                self.members.discard(command.channel_id)
             elif isinstance(command, DestroyBridge):
                 assert finishing and isinstance(commands[index + 1], CallFinished)
                 assert command.bridge_id == call.bridge_id
@@ -170,6 +178,7 @@ class CallUnderTest(RuleBasedStateMachine):
     def destroy(self, channel_id: str, cause: int) -> None:
         assert self.channels[channel_id] != DESTROYED
         self.channels[channel_id] = DESTROYED
+        self.members.discard(channel_id)
         self.gone_to_send[channel_id] = cause
         if channel_id in self.hangups_to_do:
             self.hangups_to_do.remove(channel_id)
@@ -360,6 +369,15 @@ class CallUnderTest(RuleBasedStateMachine):
             parties = [leg for leg in self.c.legs
                        if leg.state is LegState.ANSWERED and not leg.released]
             assert len(parties) == 2, parties
+
+    @invariant()
+    def everyone_talking_is_in_the_bridge(self) -> None:
+        talking = {leg.channel_id for leg in self.c.legs if leg.state is LegState.ANSWERED
+                   and not leg.released and self.channels.get(leg.channel_id) != DESTROYED}
+        if self.c.state is CallState.BRIDGED:
+            assert talking <= self.members, (talking, self.members)
+        if self.c.state is CallState.CONSULTING:
+            assert self.c.held_channel_id not in self.members
 
     # ---- the end --------------------------------------------------------------------------
 
