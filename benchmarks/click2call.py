@@ -22,6 +22,8 @@ from pathlib import Path
 
 import aiohttp
 
+from engine.ari.query import basic_auth_header
+
 BENCH_ENV = {
     "ENGINE_VAR_DIR": "var/bench",
     "ENGINE_STACK_NAME": "cpaas-bench",
@@ -124,7 +126,7 @@ class RawAriCalls:
 
 async def raw_phase(calls: int, concurrency: int, ari_url: str, user: str, password: str
                     ) -> PhaseResult:
-    auth = {"Authorization": aiohttp.helpers.BasicAuth(user, password).encode()}
+    auth = basic_auth_header(user, password)
     async with aiohttp.ClientSession(headers=auth) as session:
         raw = RawAriCalls(session, f"{ari_url}/ari", "bench-raw")
         listener = asyncio.ensure_future(raw.listen())

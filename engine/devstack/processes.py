@@ -77,11 +77,13 @@ def stop_pid(pid: int, *, timeout: float = 15.0, sig: int = signal.SIGTERM) -> N
     """Signal a process group, wait for it, and kill it if it lingers."""
     for current in (sig, signal.SIGKILL):
         try:
-            os.killpg(pid, current)
+            # Processes we spawned lead their own session; signal the whole group then.
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, current)
+            else:
+                os.kill(pid, current)
         except ProcessLookupError:
             return
-        except PermissionError:
-            os.kill(pid, current)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not pid_alive(pid):
