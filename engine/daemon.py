@@ -42,17 +42,23 @@ log = logging.getLogger(__name__)
 class Readiness:
     """What /readyz reports: each dependency up or down, right now."""
 
-    def __init__(self, db: Database, stream: AriEventStream, ami: AmiClient) -> None:
+    def __init__(self, db: Database, stream: AriEventStream, ami: AmiClient,
+                 accounts_ready: asyncio.Event) -> None:
         self._db, self._stream, self._ami = db, stream, ami
+        self._accounts_ready = accounts_ready
 
     def components(self) -> Mapping[str, bool]:
-        return {"ari": self._stream.connected, "ami": self._ami.connected, "db": self._db.up}
+        # The database counts as up once the first-start accounts exist too, so "ready"
+        # means account_1 can already authenticate.
+        db_up = self._db.up and self._accounts_ready.is_set()
+        return {"ari": self._stream.connected, "ami": self._ami.connected, "db": db_up}
 
 
 class Daemon:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.lifecycle = Lifecycle()
+        self.accounts_ready = asyncio.Event()
 
     def _backoff(self) -> Backoff:
         s = self.settings
@@ -106,7 +112,8 @@ class Daemon:
                 inbound=inbound,
             )
             app = build_app(
-                ApiDeps(authenticator=accounts, readiness=Readiness(db, stream, ami),
+                ApiDeps(authenticator=accounts,
+                        readiness=Readiness(db, stream, ami, self.accounts_ready),
                         lifecycle=self.lifecycle, max_body_bytes=s.max_body_bytes),
                 resources=services,
             )
@@ -144,6 +151,7 @@ class Daemon:
         await db.ready.wait()
         generated = await accounts.bootstrap(self.settings.bootstrap_accounts,
                                              self.settings.credentials_file)
+        self.accounts_ready.set()
         for account_id, token in generated.items():
             # Printed once, on first start, so the operator can copy it; also in the 0600 file.
             print(f"created {account_id} with auth token {token} "

@@ -263,15 +263,23 @@ class CallRouter:
     async def _work(self, request_id: str, worker: _Worker) -> None:
         request_id_var.set(request_id)
         last: Call | None = None
+        unsaved: Call | None = None
         try:
             while True:
                 item = await worker.queue.get()
+                if isinstance(item, Call):
+                    # Snapshots that follow each other coalesce: the newest is saved before
+                    # the next command runs, or as soon as the worker has nothing else to do.
+                    last = unsaved = item
+                    if worker.queue.empty():
+                        await self._save(unsaved)
+                        unsaved = None
+                    continue
+                if unsaved is not None:
+                    await self._save(unsaved)
+                    unsaved = None
                 if item is None:
                     break
-                if isinstance(item, Call):
-                    last = item
-                    await self._save(item)
-                    continue
                 channel_var.set(getattr(item, "channel_id", None))
                 await self._control.execute(request_id, item)
         finally:

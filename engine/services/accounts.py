@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from engine.domain.accounts import (
@@ -17,35 +19,61 @@ from engine.domain.accounts import (
     validate_account_id,
 )
 from engine.domain.errors import Conflict, NotFound
-from engine.store.accounts import AccountRepository
+from engine.store.accounts import AccountRepository, AccountRow
 
 log = logging.getLogger(__name__)
 
 
 class AccountService:
-    def __init__(self, repo: AccountRepository) -> None:
+    """``cache_seconds``: how long a looked-up account row is reused for authentication.
+
+    Every API request authenticates, so rows are kept briefly in memory; a token rotated
+    by another process (the CLI) stops working within that time.
+    """
+
+    def __init__(self, repo: AccountRepository, *, cache_seconds: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._repo = repo
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._rows: dict[str, tuple[float, AccountRow | None]] = {}
 
     async def authenticate(self, account: str, token: str) -> Account | None:
         """The account if ``token`` is its current token; None otherwise (never says why)."""
         if not account or not token or len(account) > 64 or len(token) > 256:
             return None
-        row = await self._repo.get(account)
+        row = await self._row(account)
         if row is None or not token_matches(token, row.token_salt, row.token_hash):
             return None
         return Account(row.account_id)
+
+    async def _row(self, account: str) -> AccountRow | None:
+        now = self._clock()
+        cached = self._rows.get(account)
+        if cached is not None and now - cached[0] < self._cache_seconds:
+            return cached[1]
+        row = await self._repo.get(account)
+        if len(self._rows) > 10_000:  # unknown account names must not grow it forever
+            self._rows.clear()
+        self._rows[account] = (now, row)
+        return row
+
+    def _forget(self, account_id: str) -> None:
+        self._rows.pop(account_id, None)
 
     async def create(self, account_id: str, token: str | None = None) -> str:
         validate_account_id(account_id)
         token = token or new_token()
         if not await self._repo.insert(account_id, *new_salted_hash(token)):
             raise Conflict(f"account {account_id} already exists", code="account_exists")
+        self._forget(account_id)
         return token
 
     async def rotate(self, account_id: str, token: str | None = None) -> str:
         token = token or new_token()
         if not await self._repo.set_token(account_id, *new_salted_hash(token)):
             raise NotFound(f"no account {account_id}")
+        self._forget(account_id)
         return token
 
     async def list_ids(self) -> list[str]:
