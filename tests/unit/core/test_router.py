@@ -1,0 +1,133 @@
+"""The call router with a recording fake of call control and an in-memory store."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from engine.ari.events import parse_event
+from engine.calls.router import CallRouter
+from engine.domain.call import Call, CallState, Origin
+from engine.domain.commands import Command, Dial
+from engine.domain.errors import NotFound
+from engine.domain.events import CallEvent, HangupRequested
+from engine.domain.flow import FlowConfig, start_click2call
+from engine.domain.numbers import Extension, External
+
+CONFIG = FlowConfig(dial_timeout=5)
+
+
+class RecordingControl:
+    def __init__(self) -> None:
+        self.commands: list[Command] = []
+
+    async def execute(self, request_id: str, command: Command) -> None:
+        self.commands.append(command)
+
+
+class MemoryCalls:
+    def __init__(self) -> None:
+        self.saved: dict[str, Call] = {}
+
+    async def save(self, call: Call) -> None:
+        self.saved[call.request_id] = call
+
+    async def live_calls(self) -> list[Call]:
+        return [c for c in self.saved.values() if c.state is not CallState.ENDED]
+
+
+def event(kind: str, channel_id: str, **extra: Any) -> Any:
+    channel = {"id": channel_id, "name": f"PJSIP/x-{channel_id}", "state": extra.pop("state", "Up"),
+               "caller": {"name": "", "number": ""}, "connected": {"name": "", "number": ""},
+               "accountcode": "", "dialplan": {"context": "c", "exten": "s", "priority": 1},
+               "creationtime": "2026-11-22T08:00:00.000+0000", "language": "en"}
+    return parse_event({"type": kind, "application": "cpaas-engine",
+                        "timestamp": "2026-11-22T08:00:00.000+0000", "channel": channel, **extra})
+
+
+@pytest.fixture
+async def router() -> Any:
+    control = RecordingControl()
+    repo = MemoryCalls()
+    router = CallRouter(lambda feedback: control, repo, CONFIG)  # type: ignore[arg-type,return-value]
+    task = asyncio.create_task(router.run())
+    yield router, control, repo
+    task.cancel()
+
+
+def new_call(
+    account: str = "account_1", request_id: str = "0123456789"
+) -> tuple[Call, list[Command]]:
+    call = Call(request_id=request_id, account_id=account, origin=Origin.CLICK2CALL,
+                state=CallState.DIALING_AGENT, caller_id="15168148111", agent=Extension("101"),
+                customer=External("15168141000"), created_at=datetime.now(UTC))
+    return start_click2call(call, CONFIG)
+
+
+async def settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+async def test_a_started_call_counts_at_once_and_dials(router: Any) -> None:
+    r, control, _ = router
+    r.start(*new_call())
+    assert r.live_counts("account_1")["live_calls_c2c"] == 1
+    assert r.live_counts("account_2")["live_calls_c2c"] == 0
+    await settle()
+    assert isinstance(control.commands[0], Dial)
+
+
+async def test_events_drive_the_call_and_the_end_is_stored(router: Any) -> None:
+    r, _control, repo = router
+    finished: list[Call] = []
+
+    async def hook(call: Call) -> None:
+        finished.append(call)
+
+    r.on_finished(hook)
+    r.start(*new_call())
+    r.deliver(event("ChannelStateChange", "0123456789.1"))
+    await settle()
+    assert r.live_calls("account_1")[0].state is CallState.DIALING_CUSTOMER
+    r.deliver(event("ChannelDestroyed", "0123456789.1", cause=16, cause_txt="Normal"))
+    r.deliver(event("ChannelDestroyed", "0123456789.2", cause=16, cause_txt="Normal",
+                    state="Down"))
+    await settle()
+    assert r.live_call_count() == 0
+    assert repo.saved["0123456789"].state is CallState.ENDED
+    assert [c.request_id for c in finished] == ["0123456789"]
+
+
+async def test_requests_for_another_accounts_channel_are_not_found(router: Any) -> None:
+    r, _, _ = router
+    r.start(*new_call())
+    def make(call: Call, ch: str) -> CallEvent:
+        return HangupRequested(datetime.now(UTC))
+    with pytest.raises(NotFound):
+        await r.request("account_2", "0123456789.1", make)
+    with pytest.raises(NotFound):
+        await r.request("account_1", "PJSIP/none-1", make)
+    updated = await r.request("account_1", "0123456789.1", make)
+    assert updated.state is CallState.ENDING
+
+
+async def test_reconcile_closes_vanished_legs_but_not_new_ones(router: Any) -> None:
+    r, _, _ = router
+    old, _ = new_call(request_id="aaaaaaaaaa")
+    earlier = old.created_at - timedelta(seconds=5)
+    legs = tuple(replace(leg, created_at=earlier) for leg in old.legs)
+    r.start(replace(old, created_at=earlier, legs=legs), [])
+    r.use_channel_lister(_no_channels)
+    await r.reconcile()  # the snapshot is taken now...
+    r.start(*new_call(request_id="bbbbbbbbbb"))  # ...and this call dials after it
+    await settle()
+    assert [c.request_id for c in r.live_calls("account_1")] == ["bbbbbbbbbb"]
+
+
+async def _no_channels() -> set[str]:
+    return set()
