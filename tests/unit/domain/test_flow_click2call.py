@@ -9,6 +9,7 @@ import pytest
 from engine.domain import cdr
 from engine.domain.call import CallState, LegState, Origin, RecordingOption, Role
 from engine.domain.commands import (
+    Answer,
     BridgeLegs,
     CallFinished,
     DestroyBridge,
@@ -681,9 +682,9 @@ def test_inbound_answered_and_bridged() -> None:
     assert caller.created_at == T0
     d.send(LegRinging(AGENT_CH, at(1)))
     assert d.send(LegAnswered(AGENT_CH, at(2))) == [
-        StopRinging(CALLER_CH), BridgeLegs(RID, (CALLER_CH, AGENT_CH))]
+        StopRinging(CALLER_CH), Answer(CALLER_CH), BridgeLegs(RID, (CALLER_CH, AGENT_CH))]
     assert d.state is CallState.BRIDGED
-    d.send(LegAnswered(CALLER_CH, at(2.1)))  # Asterisk answers the caller as it joins
+    d.send(LegAnswered(CALLER_CH, at(2.1)))  # Asterisk reports the Answer
     assert d.send(LegGone(CALLER_CH, at(30), NORMAL)) == [Hangup(AGENT_CH)]
     assert d.send(LegGone(AGENT_CH, at(31), NORMAL)) == [DestroyBridge(RID), CallFinished(RID)]
     d.assert_finished_once()

@@ -9,7 +9,12 @@ The simulation is faithful where it matters for the flow:
 - ARI repeats some facts (an answer is reported by ChannelStateChange and by StasisStart),
   so stale and repeated leg events are delivered too;
 - API requests arrive at any time and may be refused (CallStateConflict / NotFound), which
-  must leave the call unchanged.
+  must leave the call unchanged;
+- bridge membership is tracked as Asterisk would see it, so a party left out of the bridge
+  (or added twice) is caught.
+
+A run holds several calls in turn: once a call has ENDED, late events reach it (and change
+nothing), then the next call starts. ``teardown`` ends the last one whatever state it is in.
 
 Targeting rule ("Hangup races"): a command never names a leg the engine already knows is
 gone. A Hangup may name a channel Asterisk has destroyed but whose LegGone is still on its
@@ -33,6 +38,7 @@ from hypothesis.stateful import (
 from engine.domain import cdr
 from engine.domain.call import Call, CallState, LegState, Origin, RecordingOption
 from engine.domain.commands import (
+    Answer,
     BridgeLegs,
     CallFinished,
     Command,
@@ -81,7 +87,7 @@ DIALLING_STATES = (CallState.DIALING_AGENT, CallState.DIALING_CUSTOMER,
 def _targets(command: Command) -> tuple[str, ...]:
     if isinstance(command, BridgeLegs):
         return command.channel_ids
-    if isinstance(command, Hangup | RemoveFromBridge | Play | StartRinging | StopRinging
+    if isinstance(command, Answer | Hangup | RemoveFromBridge | Play | StartRinging | StopRinging
                   | StartHold | StopHold | RecordLeg):
         return (command.channel_id,)
     return ()
@@ -95,7 +101,6 @@ class CallUnderTest(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.clock = 0.0
-        self.calls_ended = 0
         self.forget()
 
     def forget(self) -> None:
@@ -303,13 +308,16 @@ class CallUnderTest(RuleBasedStateMachine):
             talking = [leg.channel_id for leg in self.c.legs if leg.state is LegState.ANSWERED]
             anyone = [leg.channel_id for leg in self.c.legs]
             channel_id = data.draw(st.sampled_from([*talking, *talking, *anyone, "nope"]))
-            kinds = {"blind": BlindTransferRequested, "attended": AttendedTransferRequested}
-            self.request(kinds[kind](channel_id, party, now))
+            transfer: CallEvent = (BlindTransferRequested(channel_id, party, now)
+                                   if kind == "blind"
+                                   else AttendedTransferRequested(channel_id, party, now))
+            self.request(transfer)
             return
-        self.request({
+        simple: dict[str, CallEvent] = {
             "hangup": HangupRequested(now), "complete": AttendedTransferCompleted(now),
             "cancel": AttendedTransferCancelled(now), "record": RecordingRequested(now),
-        }[kind])
+        }
+        self.request(simple[kind])
 
     @precondition(lambda self: not _running(self))
     @rule(data=st.data(), cause=CAUSES, recording=st.sampled_from(RecordingOption),
@@ -319,7 +327,6 @@ class CallUnderTest(RuleBasedStateMachine):
     ) -> None:
         """Late events reach the ENDED call and change nothing; then the next call starts."""
         self.check_closed()
-        self.calls_ended += 1
         before = self.c
         channel_id = data.draw(st.sampled_from([*sorted(self.channels), "stranger"]))
         for event in (LegGone(channel_id, at(self.now()), cause),
