@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from engine.domain.errors import InvalidField
 
-ACCOUNT_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+ACCOUNT_ID_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 DEFAULT_ACCOUNTS = ("account_1", "account_2")
 
 
@@ -22,7 +22,7 @@ class Account:
 
 
 def validate_account_id(account_id: str) -> str:
-    if not ACCOUNT_ID_PATTERN.match(account_id):
+    if not ACCOUNT_ID_PATTERN.fullmatch(account_id):
         raise InvalidField("account", "account ids are 1-64 letters, digits, '_', '.' or '-'")
     return account_id
 
@@ -55,7 +55,9 @@ def parse_bootstrap(spec: str) -> dict[str, str]:
         if not item:
             continue
         name, sep, token = item.partition(":")
-        if not sep or not token.strip():
+        if not sep or not token.strip() or not ACCOUNT_ID_PATTERN.fullmatch(name.strip()):
             raise ValueError(f"bootstrap entry {item!r} is not ACCOUNT:TOKEN")
-        accounts[validate_account_id(name.strip())] = token.strip()
+        if name.strip() in accounts:
+            raise ValueError(f"bootstrap names {name.strip()!r} twice")
+        accounts[name.strip()] = token.strip()
     return accounts

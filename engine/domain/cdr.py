@@ -9,6 +9,7 @@ ANSWER, BUSY, NOANSWER, CANCEL, CHANUNAVAIL, CONGESTION = (
     "ANSWER", "BUSY", "NOANSWER", "CANCEL", "CHANUNAVAIL", "CONGESTION",
 )
 DIAL_STATUSES = (ANSWER, BUSY, NOANSWER, CANCEL, CHANUNAVAIL, CONGESTION)
+FAILED_DIAL_STATUSES = frozenset(DIAL_STATUSES) - {ANSWER}
 
 # The engine's own cause for a dial that Asterisk refused before any signalling happened
 # (e.g. an agent extension with no registered softphone): "subscriber absent".
@@ -47,12 +48,20 @@ _CALL_STATUS = {
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def dial_status_for(*, answered: bool, cancelled: bool, cause: int) -> str:
-    """Asterisk's DIALSTATUS word for a finished leg."""
+def dial_status_for(
+    *, answered: bool, cancelled: bool, cause: int, reported: str | None = None
+) -> str:
+    """Asterisk's DIALSTATUS word for a finished leg.
+
+    ``reported`` is what Asterisk's Dial event said, if anything; the engine's own cancel
+    wins over it, and the hangup cause decides when Asterisk said nothing.
+    """
     if answered:
         return ANSWER
     if cancelled:
         return CANCEL
+    if reported in FAILED_DIAL_STATUSES:
+        return reported
     if cause in (0, 16, 31, 32):
         # Normal clearing before answer that the engine did not ask for: the far end gave up.
         return NOANSWER

@@ -41,6 +41,7 @@ from engine.domain.events import (
     CallEvent,
     HangupRequested,
     LegAnswered,
+    LegDialStatus,
     LegDtmf,
     LegGone,
     LegNamed,
@@ -106,7 +107,8 @@ def advance(call: Call, event: CallEvent, config: FlowConfig) -> Step:
 
 
 def _record_leg_fact(call: Call, event: CallEvent) -> Call:
-    if isinstance(event, LegRinging | LegAnswered | LegGone | LegNamed | LegDtmf):
+    if isinstance(event, LegRinging | LegAnswered | LegGone | LegNamed | LegDtmf
+                  | LegDialStatus):
         leg = call.leg(event.channel_id)
         if leg is None or (not leg.live and not isinstance(event, LegNamed)):
             return call
@@ -131,10 +133,15 @@ def _leg_fact(leg: Leg, event: CallEvent) -> Leg:
         return replace(leg, state=LegState.ANSWERED, answered_at=event.at,
                        dial_status=cdr.ANSWER, channel_name=event.channel_name or leg.channel_name)
     if isinstance(event, LegGone):
-        status = leg.dial_status or cdr.dial_status_for(
-            answered=leg.answered_at is not None, cancelled=leg.cancelled, cause=event.cause)
+        status = cdr.dial_status_for(answered=leg.answered_at is not None,
+                                     cancelled=leg.cancelled, cause=event.cause,
+                                     reported=leg.dial_status)
         return replace(leg, state=LegState.GONE, ended_at=event.at, hangup_cause=event.cause,
                        dial_status=status)
+    if (isinstance(event, LegDialStatus) and leg.answered_at is None
+            and event.dial_status in cdr.FAILED_DIAL_STATUSES):
+        # Asterisk's own word for how dialling ended; the leg's end will confirm it.
+        return replace(leg, dial_status=event.dial_status)
     if isinstance(event, LegNamed):
         return replace(leg, channel_name=event.channel_name)
     if isinstance(event, LegDtmf):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 
-REQUEST_ID = re.compile(r"^[0-9a-f]{10}$")
+REQUEST_ID = re.compile(r"[0-9a-f]{10}")
 
 
 def new_request_id() -> str:
@@ -14,4 +14,4 @@ def new_request_id() -> str:
 
 
 def is_request_id(value: str) -> bool:
-    return bool(REQUEST_ID.match(value))
+    return bool(REQUEST_ID.fullmatch(value))

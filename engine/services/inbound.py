@@ -20,7 +20,7 @@ from engine.services.click2call import TelephonyRules
 from engine.store.calls import CallRepository, Did
 
 log = logging.getLogger(__name__)
-_DID = re.compile(r"^[0-9]{3,20}$")
+_DID = re.compile(r"[0-9]{3,20}")
 
 
 def _caller_party(number: str, region: str) -> External:
@@ -46,7 +46,7 @@ class InboundService:
         """A carrier call entered Stasis with args ["inbound", DID]."""
         channel = event.channel
         did = event.args[1] if len(event.args) > 1 else ""
-        route = await self._repo.get_did(did) if _DID.match(did) else None
+        route = await self._repo.get_did(did) if _DID.fullmatch(did) else None
         if route is None:
             log.info("inbound call to an unrouted DID", extra={"did": did})
             await self._hang_up(channel.id)
@@ -73,7 +73,7 @@ class InboundService:
 
     async def route(self, account: Account, did: str, agent: str) -> None:
         did = did.strip()
-        if not _DID.match(did):
+        if not _DID.fullmatch(did):
             raise InvalidField("did", "did must be 3-20 digits")
         if agent.strip() not in self._rules.extensions:
             raise InvalidField("agent", "agent must be an agent extension of the PBX")

@@ -10,7 +10,7 @@ from engine.domain.errors import NotFound
 from engine.store.calls import CallRepository
 
 # Names the engine gives recordings: "<request_id>-<both|agent|customer>.wav".
-RECORDING_NAME = re.compile(r"^[0-9a-f]{10}-(both|agent|customer)\.wav$")
+RECORDING_NAME = re.compile(r"[0-9a-f]{10}-(both|agent|customer)\.wav")
 
 
 class RecordingService:
@@ -20,7 +20,7 @@ class RecordingService:
 
     async def path_for(self, account: Account, name: str) -> Path:
         """The file of recording ``name``; NotFound for bad names, others' or missing files."""
-        if not RECORDING_NAME.match(name):
+        if not RECORDING_NAME.fullmatch(name):
             raise NotFound("recording not found", code="recording_not_found")
         if not await self._repo.owns_recording(account.account_id, name):
             raise NotFound("recording not found", code="recording_not_found")

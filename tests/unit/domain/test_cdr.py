@@ -146,3 +146,17 @@ def test_cdr_row_of_an_unanswered_leg() -> None:
     assert body["call_duration"] == 20.0
     assert body["dialed_number"] == External("919979271234").number
     assert body["uniqueid"] == "57362de4f0.2"
+
+
+@pytest.mark.parametrize(("reported", "cancelled", "cause", "expected"), [
+    ("BUSY", False, 16, "BUSY"),  # Asterisk's own word beats the cause
+    ("NOANSWER", False, 0, "NOANSWER"),
+    ("BUSY", True, 17, "CANCEL"),  # the engine's cancel beats everything
+    ("RINGING", False, 34, "CONGESTION"),  # not a final word: the cause decides
+    (None, False, 1, "CHANUNAVAIL"),
+])
+def test_reported_dial_status(
+    reported: str | None, cancelled: bool, cause: int, expected: str
+) -> None:
+    assert cdr.dial_status_for(answered=False, cancelled=cancelled, cause=cause,
+                               reported=reported) == expected
