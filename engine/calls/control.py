@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
@@ -26,11 +27,13 @@ from engine.domain.commands import (
     StopHold,
     StopRinging,
 )
-from engine.domain.errors import EngineError, NotFound
+from engine.domain.errors import Conflict, EngineError, NotFound
 from engine.domain.events import CallEvent, LegGone, PlaybackDone
 from engine.domain.numbers import dial_endpoint
 
 log = logging.getLogger(__name__)
+
+SNOOP_READY_ATTEMPTS, SNOOP_READY_PAUSE = 40, 0.05
 
 # Feedback: what call control learned while executing (e.g. a dial Asterisk refused).
 Feedback = Callable[[str, CallEvent], None]
@@ -104,6 +107,17 @@ class CallControl:
                 # one side of the conversation.
                 await ari.snoop(command.channel_id, command.snoop_id, spy="in",
                                 app_args="snoop")
-                await ari.record_channel(command.snoop_id, command.name, if_exists="overwrite")
+                await self._record_new_channel(command.snoop_id, command.name)
             case CallFinished():
                 pass
+
+    async def _record_new_channel(self, channel_id: str, name: str) -> None:
+        # A snoop channel exists as soon as ARI answers, but it enters Stasis a moment later;
+        # until then Asterisk refuses to record it ("Channel not in Stasis application").
+        for _ in range(SNOOP_READY_ATTEMPTS - 1):
+            try:
+                await self._ari.record_channel(channel_id, name, if_exists="overwrite")
+                return
+            except Conflict:
+                await asyncio.sleep(SNOOP_READY_PAUSE)
+        await self._ari.record_channel(channel_id, name, if_exists="overwrite")

@@ -53,19 +53,23 @@ def dial_status_for(
 ) -> str:
     """Asterisk's DIALSTATUS word for a finished leg.
 
-    ``reported`` is what Asterisk's Dial event said, if anything; the engine's own cancel
-    wins over it, and the hangup cause decides when Asterisk said nothing.
+    The engine's own cancel wins; then a specific hangup cause; then ``reported``, what
+    Asterisk's Dial event said, if anything; then the generic causes.
     """
     if answered:
         return ANSWER
     if cancelled:
         return CANCEL
+    if cause in _CAUSE_TO_STATUS:
+        # A specific cause is the most truthful: ARI's Dial event says NOANSWER even for
+        # a number the network reported unallocated (SIP 404, cause 1).
+        return _CAUSE_TO_STATUS[cause]
     if reported in FAILED_DIAL_STATUSES:
         return reported
     if cause in (0, 16, 31, 32):
         # Normal clearing before answer that the engine did not ask for: the far end gave up.
         return NOANSWER
-    return _CAUSE_TO_STATUS.get(cause, CHANUNAVAIL)
+    return CHANUNAVAIL
 
 
 def call_status_for(dial_status: str | None) -> str | None:

@@ -154,6 +154,8 @@ def test_cdr_row_of_an_unanswered_leg() -> None:
     ("BUSY", True, 17, "CANCEL"),  # the engine's cancel beats everything
     ("RINGING", False, 34, "CONGESTION"),  # not a final word: the cause decides
     (None, False, 1, "CHANUNAVAIL"),
+    ("NOANSWER", False, 1, "CHANUNAVAIL"),  # ARI's word for a 404; the cause is truer
+    ("NOANSWER", False, 16, "NOANSWER"),
 ])
 def test_reported_dial_status(
     reported: str | None, cancelled: bool, cause: int, expected: str
