@@ -237,7 +237,9 @@ def _agent_answered(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
         return call, [StopRinging(customer.channel_id), Answer(customer.channel_id), bridge,
                       *record]
     call = replace(call, state=CallState.DIALING_CUSTOMER)
-    return _dial(call, Role.CUSTOMER, call.customer, config, event.at)
+    call, dial = _dial(call, Role.CUSTOMER, call.customer, config, event.at)
+    # The agent hears ringback (an in-band tone on an answered channel) while it rings.
+    return call, [StartRinging(agent.channel_id), *dial]
 
 
 def _customer_answered(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
@@ -246,7 +248,8 @@ def _customer_answered(call: Call, event: LegAnswered, config: FlowConfig) -> St
         return call, []
     call = replace(call, state=CallState.BRIDGED, bridge_id=_bridge_id(call))
     call, record = _recording_commands(call)
-    return call, [BridgeLegs(_bridge_id(call), (agent.channel_id, customer.channel_id)), *record]
+    bridge = BridgeLegs(_bridge_id(call), (agent.channel_id, customer.channel_id))
+    return call, [StopRinging(agent.channel_id), bridge, *record]
 
 
 def _gone_while_dialing_agent(call: Call, event: LegGone, config: FlowConfig) -> Step:
@@ -260,7 +263,8 @@ def _gone_while_dialing_customer(call: Call, event: LegGone, config: FlowConfig)
     if leg is not None and leg.role is Role.CUSTOMER and agent is not None:
         playback = f"{call.request_id}.failure"
         call = replace(call, state=CallState.FAILING, failure_playback_id=playback)
-        return call, [Play(agent.channel_id, _failure_media(leg.dial_status), playback)]
+        return call, [StopRinging(agent.channel_id),
+                      Play(agent.channel_id, _failure_media(leg.dial_status), playback)]
     return _hang_up_all(call)
 
 

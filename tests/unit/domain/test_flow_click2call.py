@@ -150,12 +150,12 @@ def test_both_answer_then_agent_hangs_up() -> None:
     assert d.send(LegRinging(AGENT_CH, at(1))) == []
     assert d.leg(AGENT_CH).state is LegState.RINGING
     assert d.send(LegAnswered(AGENT_CH, at(2), "PJSIP/101-00000001")) == [
-        Dial(CUSTOMER_CH, CUSTOMER, CALLER_ID, 30)]
+        StartRinging(AGENT_CH), Dial(CUSTOMER_CH, CUSTOMER, CALLER_ID, 30)]
     assert d.state is CallState.DIALING_CUSTOMER
     assert d.leg(AGENT_CH).channel_name == "PJSIP/101-00000001"
     assert d.send(LegRinging(CUSTOMER_CH, at(3))) == []
     assert d.send(LegAnswered(CUSTOMER_CH, at(4))) == [
-        BridgeLegs(RID, (AGENT_CH, CUSTOMER_CH))]
+        StopRinging(AGENT_CH), BridgeLegs(RID, (AGENT_CH, CUSTOMER_CH))]
     assert d.state is CallState.BRIDGED
     assert d.call.bridge_id == RID
 
@@ -212,7 +212,7 @@ def test_customer_fails(cause: int, status: str, media: str) -> None:
     d = dialing_customer()
     d.send(LegRinging(CUSTOMER_CH, at(3)))
     assert d.send(LegGone(CUSTOMER_CH, at(20), cause)) == [
-        Play(AGENT_CH, (media,), FAILURE_PLAYBACK)]
+        StopRinging(AGENT_CH), Play(AGENT_CH, (media,), FAILURE_PLAYBACK)]
     assert d.state is CallState.FAILING
     assert d.call.failure_playback_id == FAILURE_PLAYBACK
     assert d.send(PlaybackDone("some-other-playback")) == []
@@ -268,7 +268,7 @@ def test_cancelled_leg_that_answers_in_the_race_is_answered() -> None:
 ])
 def test_recording_starts_with_the_bridge(option: RecordingOption, extra: list[object]) -> None:
     d = bridged(option)
-    assert d.last == [BridgeLegs(RID, (AGENT_CH, CUSTOMER_CH)), *extra]
+    assert d.last == [StopRinging(AGENT_CH), BridgeLegs(RID, (AGENT_CH, CUSTOMER_CH)), *extra]
     assert d.call.recordings == tuple(c.name for c in extra)  # type: ignore[attr-defined]
 
 
