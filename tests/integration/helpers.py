@@ -94,10 +94,12 @@ def carrier_calls(heard_dir: Path) -> list[tuple[str, str, str]]:
             if len(line.split()) >= 3]
 
 
-def sox_stat(path: Path) -> dict[str, float]:
-    """sox's ``stat`` figures for a WAV file (RMS amplitude, rough frequency, length…)."""
-    result = subprocess.run(["sox", str(path), "-n", "stat"], capture_output=True, text=True,
-                            check=True)
+def sox_stat(path: Path, trim: tuple[float, float] | None = None) -> dict[str, float]:
+    """sox's ``stat`` figures for a WAV file (RMS amplitude, rough frequency, length…),
+    optionally for ``trim`` = (start, length) seconds of it only."""
+    effects = ["trim", str(trim[0]), str(trim[1])] if trim else []
+    result = subprocess.run(["sox", str(path), "-n", *effects, "stat"], capture_output=True,
+                            text=True, check=True)
     figures: dict[str, float] = {}
     for line in result.stderr.splitlines():
         key, _, value = line.partition(":")

@@ -90,3 +90,19 @@ async def test_agent_channel_name_works_for_modify(http: aiohttp.ClientSession) 
                                {"channel": leg_channel(call, "agent"), "modify_type": "2"})
     assert status == 200
     await wait_ended(http, request_id)
+
+
+async def test_agent_hears_ringback_while_the_destination_rings(
+    http: aiohttp.ClientSession, settings: Settings
+) -> None:
+    agent = number(ANSWER)
+    request_id = await click2call(http, agent, number("6003"))  # rings 3 s, then answers
+    call = await wait_state(http, request_id, "bridged", timeout=30)
+    await call_api(http, "POST", "/api/modify_call",
+                   {"channel": leg_channel(call, "agent"), "modify_type": "2"})
+    await wait_ended(http, request_id)
+    heard_dir = settings.var_dir / "asterisk" / "carrier" / "spool" / "heard"
+    (heard,) = [p for p in heard_dir.glob(f"{agent}-*.wav") if not p.name.endswith("-mix.wav")]
+    # Seconds 0.5-2.5 of what the agent heard: the customer was still ringing.
+    ringing = sox_stat(heard, trim=(0.5, 2.0))
+    assert ringing["RMS     amplitude"] > 0.005, ringing
