@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from typing import Any
 
 import aiohttp
@@ -112,6 +114,41 @@ async def test_call_ending_while_engine_is_down_is_closed_on_restart(
     for row in rows:
         assert row["call_status"] == "ANSWERED"
         assert row["end"] != "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
+async def test_sigterm_drains_refusing_new_requests_while_calls_finish(
+    http: aiohttp.ClientSession, stack: Stack, settings: Settings
+) -> None:
+    request_id = await click2call(http, "103", number(ANSWER))
+    await wait_state(http, request_id, "bridged")
+    pid = stack.engine_pid_file.read()
+    assert pid is not None
+    os.kill(pid, signal.SIGTERM)
+
+    async def refused() -> dict[str, Any] | None:
+        status, body = await call_api(http, "GET", "/api/get_live_call_statistics")
+        return body if status == 503 else None
+
+    body = await eventually(refused, what="new requests to be refused while draining")
+    assert body["response"]["error"] == "shutting_down"
+    async with http.get("/healthz") as response:
+        assert response.status == 200
+    # The live call is still up, and the engine with it; when the call ends, the engine exits.
+    assert stack.engine_pid_file.read() == pid
+    auth = basic_auth_header(settings.ari_user, settings.ari_password.get_secret_value())
+    async with (aiohttp.ClientSession(headers=auth) as ari,
+                ari.delete(f"{settings.ari_url}/ari/channels/{request_id}.2") as response):
+        assert response.status == 204
+
+    async def exited() -> bool:
+        return stack.engine_pid_file.read() is None
+
+    await eventually(exited, timeout=settings.shutdown_grace_seconds + 5,
+                     what="the engine to exit")
+    await asyncio.to_thread(stack.start_engine)
+    await asyncio.to_thread(stack.wait_engine_ready)
+    rows = await wait_ended(http, request_id)
+    assert len(rows) == 2 and all(r["end"] != "Thu, 01 Jan 1970 00:00:00 GMT" for r in rows)
 
 
 async def test_readyz_follows_the_pbx_without_an_engine_restart(
