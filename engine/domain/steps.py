@@ -1,0 +1,90 @@
+"""Building blocks shared by the call flows (pure): dialling, hanging up, finding legs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from engine.domain.call import Call, CallState, Leg, LegState, RecordingOption, Role
+from engine.domain.commands import Command, Dial, Hangup, RecordBridge, RecordLeg
+from engine.domain.errors import Conflict
+from engine.domain.numbers import Party
+
+Step = tuple[Call, list[Command]]
+
+
+class CallStateConflict(Conflict):
+    """The request does not fit the call's current state (e.g. transfer before bridging)."""
+
+    code = "call_state_conflict"
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    dial_timeout: int
+
+
+# What the state machine's table holds: (call, event, config) -> (call, commands).
+Reaction = Callable[[Call, Any, FlowConfig], Step]
+
+
+def dial_leg(call: Call, role: Role, party: Party, config: FlowConfig, at: datetime) -> Step:
+    channel_id, call = call.next_channel_id()
+    leg = Leg(role, party, channel_id, LegState.DIALING, at)
+    call = replace(call, legs=(*call.legs, leg))
+    return call, [Dial(channel_id, party, call.caller_id, config.dial_timeout)]
+
+
+def hang_up(call: Call, legs: list[Leg], *, release: bool = False) -> Step:
+    commands: list[Command] = []
+    for leg in legs:
+        if not leg.live:
+            continue
+        cancelled = leg.answered_at is None
+        call = call.with_leg(replace(leg, cancelled=cancelled, released=leg.released or release))
+        commands.append(Hangup(leg.channel_id))
+    return call, commands
+
+
+def hang_up_all(call: Call) -> Step:
+    call, commands = hang_up(call, list(call.live_legs()))
+    return replace(call, state=CallState.ENDING), commands
+
+
+def bridge_id_of(call: Call) -> str:
+    return call.bridge_id or call.request_id
+
+
+def answered_leg(call: Call, role: Role) -> Leg | None:
+    leg = call.leg_by_role(role)
+    return leg if leg is not None and leg.state is LegState.ANSWERED else None
+
+
+def in_conversation(leg: Leg) -> bool:
+    """Answered, and not being dropped by the engine (a released leg's Hangup is in flight)."""
+    return leg.state is LegState.ANSWERED and not leg.released
+
+
+def peer_of(call: Call, channel_id: str) -> Leg | None:
+    """The other answered, unreleased leg of a two-party conversation."""
+    return next((leg for leg in call.legs if leg.channel_id != channel_id
+                 and leg.state is LegState.ANSWERED and not leg.released), None)
+
+
+def recording_commands(call: Call) -> Step:
+    option = call.recording
+    if option is RecordingOption.OFF or call.recordings:
+        return call, []
+    bridge = bridge_id_of(call)
+    if option is RecordingOption.BOTH:
+        name = f"{call.request_id}-both"
+        return replace(call, recordings=(name,)), [RecordBridge(bridge, name)]
+    role = Role.AGENT if option is RecordingOption.AGENT else Role.CUSTOMER
+    leg = answered_leg(call, role)
+    if leg is None:
+        return call, []
+    name = f"{call.request_id}-{option.value}"
+    snoop = f"{call.request_id}.snoop-{option.value}"
+    return replace(call, recordings=(name,)), [RecordLeg(leg.channel_id, snoop, name)]
