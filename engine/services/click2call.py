@@ -72,7 +72,8 @@ class Click2CallService:
             recording = RecordingOption.BOTH  # a transcript needs the audio
         return Call(
             request_id=new_request_id(), account_id=account.account_id,
-            origin=Origin.CLICK2CALL, state=start_state(), caller_id=caller_id, agent=agent,
+            origin=Origin.CLICK2CALL, state=CallState.DIALING_AGENT, caller_id=caller_id,
+            agent=agent,
             customer=customer, created_at=now, recording=recording,
             transcript=transcript == "on",
         )
@@ -86,7 +87,3 @@ class Click2CallService:
         await self._repo.save(call)
         self._router.start(call, commands)
         return call.request_id
-
-
-def start_state() -> CallState:
-    return CallState.DIALING_AGENT

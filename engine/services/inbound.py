@@ -44,6 +44,15 @@ class InboundService:
 
     async def on_stasis_start(self, event: StasisStart) -> None:
         """A carrier call entered Stasis with args ["inbound", DID]."""
+        try:
+            await self._adopt(event)
+        except EngineError as exc:
+            # Without the database or ARI the call cannot be placed or recorded; the caller
+            # is released rather than left ringing in Stasis.
+            log.warning("inbound call refused", extra={"error": exc.message})
+            await self._hang_up(event.channel.id)
+
+    async def _adopt(self, event: StasisStart) -> None:
         channel = event.channel
         did = event.args[1] if len(event.args) > 1 else ""
         route = await self._repo.get_did(did) if _DID.fullmatch(did) else None
