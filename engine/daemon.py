@@ -19,6 +19,7 @@ from engine.ari.client import AriClient
 from engine.ari.stream import AriEventStream
 from engine.calls.control import CallControl
 from engine.calls.router import CallRouter
+from engine.calls.translate import ROUTED_EVENT_TYPES
 from engine.domain.flow import FlowConfig
 from engine.lifecycle import Lifecycle
 from engine.services.accounts import AccountService
@@ -87,7 +88,7 @@ class Daemon:
             stream = AriEventStream(
                 http, s.ari_url, s.ari_user, s.ari_password.get_secret_value(), s.ari_app,
                 backoff=self._backoff(), deliver=router.deliver,
-                on_connected=router.reconcile,
+                on_connected=router.reconcile, event_types=ROUTED_EVENT_TYPES,
             )
             # Nothing consumes AMI events yet, so none are asked for; actions still work.
             ami = AmiClient(s.ami_host, s.ami_port, s.ami_user, s.ami_password.get_secret_value(),

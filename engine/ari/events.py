@@ -153,12 +153,21 @@ def parse_event(data: Mapping[str, Any]) -> AriEvent:
         raise AriEventParseError(event_type, problems) from exc
 
 
-def decode_event(message: str | bytes) -> AriEvent:
-    """The text of one WebSocket message -> its typed event (see :func:`parse_event`)."""
+def decode_event(
+    message: str | bytes, only: frozenset[str] | None = None
+) -> AriEvent | None:
+    """The text of one WebSocket message -> its typed event (see :func:`parse_event`).
+
+    With ``only``, events of other types (and ``ApplicationReplaced`` is always kept) are
+    dropped as None before validation: ARI sends many a consumer never looks at.
+    """
     try:
         data = json.loads(message)
     except (ValueError, UnicodeDecodeError) as exc:
         raise AriEventParseError(None, f"not JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise AriEventParseError(None, f"not a JSON object but {type(data).__name__}")
+    kind = data.get("type")
+    if only is not None and kind not in only and kind != "ApplicationReplaced":
+        return None
     return parse_event(data)

@@ -59,6 +59,7 @@ class AriEventStream:
         on_connected: Callable[[], Awaitable[None]] | None = None,
         on_disconnected: Callable[[], Awaitable[None]] | None = None,
         heartbeat: float = 20.0,
+        event_types: frozenset[str] | None = None,
         connect_timeout: float = 10.0,
         subscribe_all: bool = False,
     ) -> None:
@@ -70,6 +71,7 @@ class AriEventStream:
         self._on_connected = on_connected
         self._on_disconnected = on_disconnected
         self._heartbeat = heartbeat
+        self._event_types = event_types
         self._connect_timeout = connect_timeout
         self._connected = False
 
@@ -117,9 +119,11 @@ class AriEventStream:
 
     def _handle(self, data: str | bytes) -> None:
         try:
-            event = decode_event(data)
+            event = decode_event(data, self._event_types)
         except AriEventParseError as exc:
             log.warning("skipped an ARI message", extra={"error": str(exc)})
+            return
+        if event is None:  # a type nobody asked for: not worth validating
             return
         if isinstance(event, UnknownEvent):
             log.debug("unmodelled ARI event", extra={"event_type": event.type})

@@ -267,21 +267,21 @@ class CallRouter:
         try:
             while True:
                 item = await worker.queue.get()
-                if isinstance(item, Call):
-                    # Snapshots that follow each other coalesce: the newest is saved before
-                    # the next command runs, or as soon as the worker has nothing else to do.
-                    last = unsaved = item
-                    if worker.queue.empty():
-                        await self._save(unsaved)
-                        unsaved = None
-                    continue
-                if unsaved is not None:
-                    await self._save(unsaved)
-                    unsaved = None
                 if item is None:
                     break
-                channel_var.set(getattr(item, "channel_id", None))
-                await self._control.execute(request_id, item)
+                if isinstance(item, Call):
+                    last = unsaved = item
+                else:
+                    # Commands go first: the call must not wait for the database to progress.
+                    channel_var.set(getattr(item, "channel_id", None))
+                    await self._control.execute(request_id, item)
+                if unsaved is not None and worker.queue.empty():
+                    # Snapshots that follow each other coalesce: the newest is saved as soon
+                    # as the worker has nothing else to do.
+                    await self._save(unsaved)
+                    unsaved = None
+            if unsaved is not None:
+                await self._save(unsaved)
         finally:
             self._workers.pop(request_id, None)
         if last is not None:

@@ -24,6 +24,12 @@ from engine.domain.events import (
     PlaybackDone,
 )
 
+# The ARI events the router acts on; the stream drops the rest before validating them.
+ROUTED_EVENT_TYPES = frozenset({
+    "StasisStart", "ChannelStateChange", "ChannelDestroyed", "Dial", "ChannelDtmfReceived",
+    "PlaybackFinished",
+})
+
 
 def channel_of(event: AriEvent) -> tuple[str, str] | None:
     """(channel id, channel name) the event is about, if any."""

@@ -222,3 +222,13 @@ def test_events_are_immutable() -> None:
     event = parse_event(load_fixture("stasis_end"))
     with pytest.raises(ValueError):
         event.application = "other"  # type: ignore[misc]
+
+
+def test_decode_event_can_drop_unwanted_types_before_validation() -> None:
+    from engine.ari.events import decode_event
+
+    varset = '{"type": "ChannelVarset", "application": "a", "variable": "X", "value": "1"}'
+    assert decode_event(varset, frozenset({"StasisStart"})) is None
+    replaced = '{"type": "ApplicationReplaced", "application": "a", "timestamp": ' \
+        '"2026-11-22T08:00:00.000+0000"}'
+    assert decode_event(replaced, frozenset({"StasisStart"})) is not None
