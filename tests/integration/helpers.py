@@ -90,8 +90,8 @@ def carrier_calls(heard_dir: Path) -> list[tuple[str, str, str]]:
     log = heard_dir / "calls.log"
     if not log.exists():
         return []
-    return [tuple(line.split()[:3]) for line in log.read_text().splitlines()  # type: ignore[misc]
-            if len(line.split()) >= 3]
+    rows = [line.split() for line in log.read_text().splitlines()]
+    return [(row[0], row[1], row[2]) for row in rows if len(row) >= 3]
 
 
 def sox_stat(path: Path, trim: tuple[float, float] | None = None) -> dict[str, float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 import pytest
@@ -21,6 +22,7 @@ from tests.integration.stack import ACCOUNT_2
 from tests.integration.test_click2call import click2call
 
 pytestmark = pytest.mark.integration
+Call = dict[str, Any]  # a call as GET /api/live_calls shows it
 
 
 async def modify(http: aiohttp.ClientSession, body: dict[str, str],
@@ -29,7 +31,9 @@ async def modify(http: aiohttp.ClientSession, body: dict[str, str],
     return status, payload["response"]
 
 
-async def bridged_call(http: aiohttp.ClientSession, agent: str = "101") -> tuple[str, dict]:  # type: ignore[type-arg]
+async def bridged_call(
+    http: aiohttp.ClientSession, agent: str = "101"
+) -> tuple[str, Call]:
     request_id = await click2call(http, agent, number(ANSWER))
     return request_id, await wait_state(http, request_id, "bridged")
 
@@ -54,7 +58,7 @@ async def test_blind_transfer(http: aiohttp.ClientSession, target: str) -> None:
     assert status == 200, body
     assert body["message"] == "blind transferred successfully"
 
-    async def transferred() -> dict | None:  # type: ignore[type-arg]
+    async def transferred() -> Call | None:
         live = await live_call(http, request_id)
         if live is None or live["state"] != "bridged":
             return None
@@ -78,7 +82,7 @@ async def test_attended_transfer(http: aiohttp.ClientSession, finish: str) -> No
                                        "transfer_to": "104"})
     assert status == 200, body
 
-    async def consult_answered() -> dict | None:  # type: ignore[type-arg]
+    async def consult_answered() -> Call | None:
         live = await live_call(http, request_id)
         legs = [] if live is None else [
             leg for leg in live["legs"] if leg["role"] == "consult" and leg["state"] == "answered"]
@@ -90,7 +94,7 @@ async def test_attended_transfer(http: aiohttp.ClientSession, finish: str) -> No
     assert status == 200, body
     expected = {"customer", "consult"} if finish == "complete" else {"agent", "customer"}
 
-    async def settled() -> dict | None:  # type: ignore[type-arg]
+    async def settled() -> Call | None:
         live = await live_call(http, request_id)
         if live is None or live["state"] != "bridged":
             return None
@@ -183,8 +187,8 @@ async def click2call_as(http: aiohttp.ClientSession, headers: dict[str, str]) ->
     return request_id
 
 
-async def _live_as(http: aiohttp.ClientSession, request_id: str) -> dict:  # type: ignore[type-arg]
-    async def probe() -> dict | None:  # type: ignore[type-arg]
+async def _live_as(http: aiohttp.ClientSession, request_id: str) -> Call:
+    async def probe() -> Call | None:
         call = await live_call(http, request_id, headers=ACCOUNT_2)
         return call if call is not None and call["state"] == "bridged" else None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -21,6 +22,7 @@ from tests.integration.helpers import (
 from tests.integration.test_click2call import click2call
 
 pytestmark = pytest.mark.integration
+Call = dict[str, Any]  # a call as GET /api/live_calls shows it
 
 # The simulated agent plays 440 Hz; an answering carrier number plays 1000 Hz.
 AGENT_HZ, CUSTOMER_HZ = 440, 1000
@@ -58,7 +60,7 @@ async def test_transcript_holds_the_words_the_customer_spoke(
     rows = await wait_ended(http, request_id, timeout=60)
     assert rows and rows[0]["recording_name"] == f"{request_id}-both.wav"
 
-    async def finished() -> dict | None:  # type: ignore[type-arg]
+    async def finished() -> Call | None:
         status, body = await call_api(http, "GET", f"/api/transcripts/{request_id}")
         assert status == 200, body
         result = body["response"]
