@@ -250,7 +250,6 @@ class CallRouter:
         for command in commands:
             worker.queue.put_nowait(command)
         if any(isinstance(c, CallFinished) for c in commands):
-            self._forget(call)
             worker.queue.put_nowait(None)
 
     def _forget(self, call: Call) -> None:
@@ -284,6 +283,10 @@ class CallRouter:
                 await self._save(unsaved)
         finally:
             self._workers.pop(request_id, None)
+            if last is not None:
+                # Only now does the call leave the live views: whoever sees it gone finds
+                # its final CDRs already stored.
+                self._forget(last)
         if last is not None:
             for hook in self._finished_hooks:
                 try:
