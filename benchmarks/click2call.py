@@ -1,10 +1,11 @@
 """click2call throughput and latency against raw ARI, measured in the same run.
 
 Both phases run the same call pattern in batches of ``--concurrency`` calls: dial an agent
-number that answers at once, then a customer number that answers and hangs up after one
-second, bridge the two, tear down. Phase 1 drives ARI directly (no engine); phase 2 asks
-the engine through ``POST /api/click2call``. The report gives completed calls/s for both,
-their ratio, request latency percentiles, and whether every engine call left its CDRs.
+number that answers at once, play it ringback while dialling a customer number that
+answers and hangs up after one second, bridge the two, tear down. Phase 1 drives ARI
+directly (no engine); phase 2 asks the engine through ``POST /api/click2call``. The report
+gives completed calls/s for both, their ratio, request latency percentiles, and whether
+every engine call left its CDRs.
 
     python -m benchmarks.click2call --calls 2000 --concurrency 50
 """
@@ -100,10 +101,11 @@ class RawAriCalls:
         cid = str(channel.get("id", ""))
         call, _, leg = cid.partition(".")
         if kind == "StasisStart" and leg == "a":
-            self._tasks.add(asyncio.ensure_future(self._post(
-                "/channels", endpoint=f"PJSIP/{CUSTOMER}@carrier", app=self.app,
-                channelId=f"{call}.c", callerId=CALLER_ID, timeout="30", appArgs="leg")))
+            # Ringback for the agent while the customer rings, as the engine does.
+            self._tasks.add(asyncio.ensure_future(self._ring_then_dial(call)))
         elif kind == "StasisStart" and leg == "c":
+            async with self.session.delete(f"{self.base}/channels/{call}.a/ring"):
+                pass
             await self._post("/bridges", bridgeId=call, type="mixing")
             await self._post(f"/bridges/{call}/addChannel", channel=f"{call}.a,{call}.c")
         elif kind == "ChannelDestroyed" and leg == "c":
@@ -114,6 +116,12 @@ class RawAriCalls:
                 pass
             if call in self.done:
                 self.done[call].set()
+
+    async def _ring_then_dial(self, call: str) -> None:
+        await self._post(f"/channels/{call}.a/ring")
+        await self._post(
+            "/channels", endpoint=f"PJSIP/{CUSTOMER}@carrier", app=self.app,
+            channelId=f"{call}.c", callerId=CALLER_ID, timeout="30", appArgs="leg")
 
     async def one_call(self, n: int) -> None:
         call = f"raw{n}"

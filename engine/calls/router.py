@@ -226,7 +226,7 @@ class CallRouter:
         if call is None:
             raise NotFound("no live call has that channel", code="channel_not_found")
         updated, commands = advance(call, event, self._config)
-        if updated is call and not commands:
+        if not commands and updated == call:  # nothing new: no save, no worker wake-up
             return call
         if isinstance(event, LegNamed) and event.channel_name:
             self._by_channel[event.channel_name] = request_id
