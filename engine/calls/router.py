@@ -205,7 +205,7 @@ class CallRouter:
             return
         try:
             updated = self._apply(call.request_id, item.make_event(call, leg.channel_id))
-        except EngineError as exc:
+        except Exception as exc:  # the caller must never wait forever, whatever went wrong
             item.reply.set_exception(exc)
             return
         item.reply.set_result(updated)
