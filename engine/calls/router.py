@@ -35,7 +35,7 @@ CAUSE_VANISHED = 0
 class _Request:
     account_id: str
     channel: str
-    make_event: Callable[[Call, str], CallEvent]
+    make_event: Callable[[str], CallEvent]
     reply: asyncio.Future[Call]
 
 
@@ -107,12 +107,12 @@ class CallRouter:
         self._dispatch(call, commands)
 
     async def request(
-        self, account_id: str, channel: str, make_event: Callable[[Call, str], CallEvent]
+        self, account_id: str, channel: str, make_event: Callable[[str], CallEvent]
     ) -> Call:
         """Apply an API request to the call that owns ``channel`` (a name or an id).
 
-        ``make_event(call, channel_id)`` builds the event. Another account's channel and an
-        unknown one fail the same way: NotFound.
+        ``make_event(channel_id)`` builds the event for the leg found. Another account's
+        channel and an unknown one fail the same way: NotFound.
         """
         reply: asyncio.Future[Call] = asyncio.get_running_loop().create_future()
         self._inputs.put_nowait(_Request(account_id, channel, make_event, reply))
@@ -204,7 +204,7 @@ class CallRouter:
                                               code="channel_not_found"))
             return
         try:
-            updated = self._apply(call.request_id, item.make_event(call, leg.channel_id))
+            updated = self._apply(call.request_id, item.make_event(leg.channel_id))
         except Exception as exc:  # the caller must never wait forever, whatever went wrong
             item.reply.set_exception(exc)
             return

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from engine.calls.router import CallRouter
 from engine.domain.accounts import Account
-from engine.domain.call import Call
 from engine.domain.errors import InvalidField
 from engine.domain.events import (
     AttendedTransferCancelled,
@@ -39,31 +38,31 @@ class ModifyCallService:
         self._router = router
         self._rules = rules
 
-    def _event_factory(self, order: ModifyOrder) -> tuple[Callable[[Call, str], CallEvent], str]:
+    def _event_factory(self, order: ModifyOrder) -> tuple[Callable[[str], CallEvent], str]:
         now = datetime.now(UTC)
         rules = self._rules
         if order.modify_type == HANGUP:
-            return (lambda call, ch: HangupRequested(now)), "call hung up successfully"
+            return (lambda ch: HangupRequested(now)), "call hung up successfully"
         if order.modify_type == RECORD:
-            return (lambda call, ch: RecordingRequested(now)), "recording started successfully"
+            return (lambda ch: RecordingRequested(now)), "recording started successfully"
         action = (order.transfer_action or "start").strip().lower()
         if action not in TRANSFER_ACTIONS:
             raise InvalidField("transfer_action", "transfer_action must be start, complete or "
                                "cancel")
         if order.modify_type == ATTENDED and action == "complete":
-            return (lambda call, ch: AttendedTransferCompleted(now)), \
+            return (lambda ch: AttendedTransferCompleted(now)), \
                 "attended transfer completed successfully"
         if order.modify_type == ATTENDED and action == "cancel":
-            return (lambda call, ch: AttendedTransferCancelled(now)), \
+            return (lambda ch: AttendedTransferCancelled(now)), \
                 "attended transfer cancelled successfully"
         if not order.transfer_to.strip():
             raise InvalidField("transfer_to", "transfer_to is required for a transfer")
         target = parse_party(order.transfer_to.strip(), "transfer_to", rules.extensions,
                              rules.default_region)
         if order.modify_type == BLIND:
-            return (lambda call, ch: BlindTransferRequested(ch, target, now)), \
+            return (lambda ch: BlindTransferRequested(ch, target, now)), \
                 "blind transferred successfully"
-        return (lambda call, ch: AttendedTransferRequested(ch, target, now)), \
+        return (lambda ch: AttendedTransferRequested(ch, target, now)), \
             "attended transfer started successfully"
 
     async def modify(self, account: Account, order: ModifyOrder) -> str:

@@ -106,7 +106,7 @@ async def test_events_drive_the_call_and_the_end_is_stored(router: Any) -> None:
 async def test_requests_for_another_accounts_channel_are_not_found(router: Any) -> None:
     r, _, _ = router
     r.start(*new_call())
-    def make(call: Call, ch: str) -> CallEvent:
+    def make(channel_id: str) -> CallEvent:
         return HangupRequested(datetime.now(UTC))
     with pytest.raises(NotFound):
         await r.request("account_2", "0123456789.1", make)
