@@ -11,6 +11,7 @@ from aiohttp import web
 from engine.api.auth import Authenticator
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_MAX_HEADER_BYTES = 32 * 1024
 
 
 class Readiness(Protocol):
@@ -38,10 +39,14 @@ class ApiDeps:
     readiness: Readiness
     lifecycle: DrainingFlag
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES
+    """All request headers together (names, values, separators); more is 431."""
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1:
             raise ValueError("max_body_bytes must be positive")
+        if self.max_header_bytes < 1:
+            raise ValueError("max_header_bytes must be positive")
 
 
 DEPS_KEY = web.AppKey("api_deps", ApiDeps)

@@ -14,6 +14,8 @@ aiohttp ``HTTPMethodNotAllowed``       405     ``method_not_allowed`` (``Allow``
 aiohttp ``HTTPRequestEntityTooLarge``  413     ``payload_too_large``
 anything else                          500     ``internal_error`` (logged with traceback)
 =====================================  ======  ==========================================
+
+Every 413 also closes the connection (``Connection: close``), whatever raised it.
 """
 
 from __future__ import annotations
@@ -81,6 +83,12 @@ class PayloadTooLarge(ApiError):
     status, code = 413, "payload_too_large"
 
 
+class HeadersTooLarge(ApiError):
+    """The request's headers together are over ``ApiDeps.max_header_bytes``."""
+
+    status, code = 431, "headers_too_large"
+
+
 class UnsupportedMediaType(ApiError):
     status, code = 415, "unsupported_media_type"
 
@@ -129,6 +137,11 @@ _HTTP_MESSAGES = {
     404: "no such endpoint; the list is at /api/docs",
     413: "request body is too large",
 }
+
+# The body was refused before it was read whole. If the connection stayed open, the client
+# could go on streaming the rest of it, and aiohttp would have to read and discard all of it
+# before the next request could be parsed.
+_CLOSES_CONNECTION = frozenset({413})
 
 _FRIENDLY = {"missing": "field required", "extra_forbidden": "unknown field"}
 
@@ -197,7 +210,7 @@ def response_for(exc: BaseException, request_id: str) -> web.Response:
             f"internal error; quote request id {request_id} when reporting it",
             request_id=request_id,
         )
-    return error_response(
+    response = error_response(
         problem.status,
         problem.code,
         problem.message,
@@ -205,3 +218,6 @@ def response_for(exc: BaseException, request_id: str) -> web.Response:
         request_id=request_id,
         headers=problem.headers,
     )
+    if problem.status in _CLOSES_CONNECTION:
+        response.force_close()
+    return response

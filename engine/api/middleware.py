@@ -1,4 +1,5 @@
-"""The façade's middlewares, outermost first: request context, errors, draining, auth.
+"""The façade's middlewares, outermost first: request context, errors, header size, draining,
+auth.
 
 Order matters: the request context wraps everything so that every answer (errors included)
 carries ``X-Request-Id`` and is access-logged with its final status; error mapping sits
@@ -18,7 +19,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from engine.api.auth import ACCOUNT_HEADER, ACCOUNT_KEY, AUTH_HEADER, Authenticator
 from engine.api.deps import ApiDeps, DrainingFlag
-from engine.api.errors import ShuttingDown, Unauthorized, response_for
+from engine.api.errors import HeadersTooLarge, ShuttingDown, Unauthorized, response_for
 from engine.logs import account_var, request_id_var
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -92,6 +93,31 @@ async def map_errors(request: web.Request, handler: Handler) -> web.StreamRespon
         return response_for(exc, request[REQUEST_ID_KEY])
 
 
+def header_bytes(request: web.BaseRequest) -> int:
+    """The size of the request's headers as sent: ``name: value`` plus CRLF, for each one."""
+    return sum(len(name) + len(value) + 4 for name, value in request.raw_headers)
+
+
+def limit_header_bytes(max_bytes: int) -> Middleware:
+    """431 ``headers_too_large`` when the headers together are over ``max_bytes``.
+
+    aiohttp's parser only bounds each header and how many there are (see
+    ``engine.api.server``). This bound on the total runs before authentication, so oversized
+    credentials never reach the account lookup.
+    """
+
+    @web.middleware
+    async def header_budget(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if header_bytes(request) > max_bytes:
+            raise HeadersTooLarge(
+                f"request headers are over the limit of {max_bytes} bytes",
+                details={"max_bytes": max_bytes},
+            )
+        return await handler(request)
+
+    return header_budget
+
+
 def refuse_while_draining(lifecycle: DrainingFlag) -> Middleware:
     """503 ``shutting_down`` for every /api request once draining (health checks still answer)."""
 
@@ -138,6 +164,7 @@ def build_middlewares(
     return [
         request_context,
         map_errors,
+        limit_header_bytes(deps.max_header_bytes),
         refuse_while_draining(deps.lifecycle),
         require_account(deps.authenticator, public_routes),
     ]

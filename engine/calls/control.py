@@ -34,6 +34,10 @@ from engine.domain.numbers import dial_endpoint
 log = logging.getLogger(__name__)
 
 SNOOP_READY_ATTEMPTS, SNOOP_READY_PAUSE = 40, 0.05
+# "dtmf_events" keeps Asterisk from bridging the two RTP streams natively (packet to packet):
+# a native bridge relays RFC 4733 packets without decoding them, so no DTMF ever reaches
+# the core and ARI never reports a digit pressed in a conversation.
+BRIDGE_TYPE = "mixing,dtmf_events"
 
 # Feedback: what call control learned while executing (e.g. a dial Asterisk refused).
 Feedback = Callable[[str, CallEvent], None]
@@ -82,7 +86,7 @@ class CallControl:
                     # After an engine restart the bridge may already exist in Asterisk; then
                     # creating it fails and adding the channels is all that is left to do.
                     with contextlib.suppress(EngineError):
-                        await ari.create_bridge(command.bridge_id, "mixing")
+                        await ari.create_bridge(command.bridge_id, BRIDGE_TYPE)
                     self._bridges.add(command.bridge_id)
                 await ari.add_channels(command.bridge_id, list(command.channel_ids))
             case RemoveFromBridge():
