@@ -1,5 +1,4 @@
-"""The façade's middlewares, outermost first: request context, errors, header size, draining,
-auth.
+"""The façade's middlewares, outermost first: context, errors, header budget, draining, auth.
 
 Order matters: the request context wraps everything so that every answer (errors included)
 carries ``X-Request-Id`` and is access-logged with its final status; error mapping sits

@@ -52,6 +52,7 @@ _ERRORS: tuple[tuple[int, str, str, str], ...] = (
     (413, "PayloadTooLarge", "Body over the size limit (payload_too_large)", "body"),
     (415, "UnsupportedMediaType", "Content-Type is not application/json", "body"),
     (422, "InvalidField", "A field is missing or invalid (invalid_field, invalid_body)", "body"),
+    (431, "HeadersTooLarge", "Headers together over the size limit (headers_too_large)", "always"),
     (500, "InternalError", "Unexpected failure; quote the request id (internal_error)", "always"),
     (503, "Unavailable", "Shutting down or a dependency is down; retry later", "always"),
 )

@@ -65,8 +65,8 @@ async def test_every_reference_resolves(api: Api) -> None:
 async def test_success_and_error_envelopes(api: Api) -> None:
     document = await _document(api)
     responses = document["paths"]["/api/echo"]["post"]["responses"]
-    assert set(responses) == {"200", "400", "401", "404", "405", "413", "415", "422", "500",
-                              "503"}
+    assert set(responses) == {"200", "400", "401", "404", "405", "413", "415", "422", "431",
+                              "500", "503"}
     success = responses["200"]["content"]["application/json"]["schema"]
     inner = success["properties"]["response"]["allOf"]
     assert _resolve(document, inner[0]["$ref"])["title"] == "EchoResult"
