@@ -14,12 +14,16 @@ from aiohttp import web
 from engine.ami.client import AmiClient
 from engine.api.app import ApiDeps, build_app
 from engine.api.resources import build_resources
+from engine.api.server import ServerLimits, build_runner
 from engine.ari.backoff import Backoff
 from engine.ari.client import AriClient
 from engine.ari.stream import AriEventStream
 from engine.calls.control import CallControl
+from engine.calls.outbox import SnapshotOutbox
+from engine.calls.reconcile import AsteriskObserver
 from engine.calls.router import CallRouter
 from engine.calls.translate import ROUTED_EVENT_TYPES
+from engine.calls.witness import CelWitness
 from engine.domain.flow import FlowConfig
 from engine.lifecycle import Lifecycle
 from engine.services.accounts import AccountService
@@ -33,6 +37,7 @@ from engine.settings import Settings
 from engine.store.accounts import AccountRepository
 from engine.store.calls import CallRepository
 from engine.store.db import Database
+from engine.store.journal import CallJournal
 from engine.store.transcripts import TranscriptRepository
 from engine.supervisor import Supervisor
 from engine.transcription.whisper import WhisperTranscriber, transcription_available
@@ -67,9 +72,7 @@ class Daemon:
 
     async def run(self) -> int:
         s = self.settings
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.lifecycle.start_draining)
+        self._handle_signals()
         supervisor = Supervisor()
         db = Database(s.dsn, min_size=s.db_pool_min, max_size=s.db_pool_max,
                       backoff=self._backoff())
@@ -82,13 +85,20 @@ class Daemon:
             calls = CallRepository(db)
             config = FlowConfig(dial_timeout=s.dial_timeout_seconds)
             rules = TelephonyRules(s.agent_extensions, s.default_region)
+            outbox = SnapshotOutbox(calls, CallJournal(s.journal_path))
             router = CallRouter(lambda feedback: CallControl(ari, s.trunk_endpoint, feedback),
-                                calls, config)
-            router.use_channel_lister(lambda: _channel_ids(ari))
+                                calls, outbox, config, save_retry=self._backoff)
+            observer = AsteriskObserver(ari, CelWitness(s.cel_file))
+            router.use_asterisk_view(observer.view)
+
+            async def ari_lost() -> None:
+                observer.connection_lost()
+
             stream = AriEventStream(
                 http, s.ari_url, s.ari_user, s.ari_password.get_secret_value(), s.ari_app,
                 backoff=self._backoff(), deliver=router.deliver,
-                on_connected=router.reconcile, event_types=ROUTED_EVENT_TYPES,
+                on_connected=router.reconcile, on_disconnected=ari_lost,
+                event_types=ROUTED_EVENT_TYPES,
             )
             # Nothing consumes AMI events yet, so none are asked for; actions still work.
             ami = AmiClient(s.ami_host, s.ami_port, s.ami_user, s.ami_password.get_secret_value(),
@@ -115,13 +125,11 @@ class Daemon:
             app = build_app(
                 ApiDeps(authenticator=accounts,
                         readiness=Readiness(db, stream, ami, self.accounts_ready),
-                        lifecycle=self.lifecycle, max_body_bytes=s.max_body_bytes),
+                        lifecycle=self.lifecycle, max_body_bytes=s.max_body_bytes,
+                        max_header_bytes=s.http_max_header_bytes),
                 resources=services,
             )
-            runner = web.AppRunner(app, access_log=None, handle_signals=False)
-            await runner.setup()
-            site = web.TCPSite(runner, s.http_host, s.http_port, reuse_address=True)
-            await site.start()
+            runner = await self._serve_http(app)
             log.info("http listening", extra={"host": s.http_host, "port": s.http_port})
 
             supervisor.start("db", db.run())
@@ -142,11 +150,31 @@ class Daemon:
             self.lifecycle.start_draining()
             await self._drain(router)
             await supervisor.stop()
+            await router.close()
             await runner.cleanup()
             await db.close()
             stop.cancel()
         log.info("engine stopped")
         return code
+
+    def _handle_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.lifecycle.start_draining)
+
+    async def _serve_http(self, app: web.Application) -> web.AppRunner:
+        s = self.settings
+        runner = build_runner(app, ServerLimits(
+            keepalive_timeout=s.http_keepalive_seconds,
+            lingering_time=s.http_lingering_seconds,
+            max_line_size=s.http_max_line_bytes,
+            max_field_size=s.http_max_field_bytes,
+            max_headers=s.http_max_headers,
+        ))
+        await runner.setup()
+        site = web.TCPSite(runner, s.http_host, s.http_port, reuse_address=True)
+        await site.start()
+        return runner
 
     async def _bootstrap(self, db: Database, accounts: AccountService) -> None:
         await db.ready.wait()
@@ -176,10 +204,6 @@ class Daemon:
         if router.live_call_count():
             log.warning("grace period over with live calls",
                         extra={"live_calls": router.live_call_count()})
-
-
-async def _channel_ids(ari: AriClient) -> set[str]:
-    return {channel.id for channel in await ari.list_channels()}
 
 
 def serve(settings: Settings) -> int:

@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    http_keepalive_seconds: float = Field(default=15.0, gt=0)  # idle keep-alive connections
+    http_lingering_seconds: float = Field(default=5.0, gt=0)  # drain a refused body, then close
+    http_max_line_bytes: int = Field(default=8190, ge=1024)  # request line (URL)
+    http_max_field_bytes: int = Field(default=8190, ge=1024)  # one header
+    http_max_headers: int = Field(default=64, ge=16)
+    http_max_header_bytes: int = Field(default=32 * 1024, ge=4096)  # all headers together
 
     # PostgreSQL
     db_host: str = "127.0.0.1"
@@ -67,6 +73,9 @@ class Settings(BaseSettings):
     # Where the PBX writes recordings, as seen from the engine's side of the chroot.
     # Empty means <var_dir>/asterisk/pbx/spool/recording (the local stack's layout).
     recordings_path: Path | None = None
+    # Asterisk's CEL witness file (cel_custom), as seen from the engine's side. Empty means
+    # <var_dir>/asterisk/pbx/log/cel-custom/engine-cel.json (the local stack's layout).
+    cel_path: Path | None = None
 
     # Local stack (``python -m engine.devstack``): the PBX and the simulated carrier run
     # from one Asterisk root; these only matter to the stack tooling, not the daemon.
@@ -95,6 +104,17 @@ class Settings(BaseSettings):
     @property
     def credentials_file(self) -> Path:
         return self.var_dir / "credentials.json"
+
+    @property
+    def journal_path(self) -> Path:
+        """The outbox's local spool of call snapshots the database has not taken yet."""
+        return self.var_dir / "spool" / "call-journal.jsonl"
+
+    @property
+    def cel_file(self) -> Path:
+        if self.cel_path is not None:
+            return self.cel_path
+        return self.var_dir / "asterisk" / "pbx" / "log" / "cel-custom" / "engine-cel.json"
 
     @property
     def recordings_dir(self) -> Path:

@@ -15,6 +15,11 @@ import aiohttp
 from engine.domain.errors import Conflict, EngineError, NotFound, Rejected, TimedOut, Unavailable
 
 
+class AriUnreachable(Unavailable):
+    """No answer from Asterisk at all (connection refused or lost): the PBX is away, as
+    opposed to Asterisk answering with an error."""
+
+
 def ari_error_message(body: bytes) -> str:
     """ARI's own explanation from an error body (``{"message": "Channel not found"}``)."""
     try:
@@ -71,7 +76,7 @@ def map_errors(what: str) -> Iterator[None]:
     except TimeoutError as exc:
         raise TimedOut(f"ARI did not answer {what} in time") from exc
     except (aiohttp.ClientError, OSError) as exc:
-        raise Unavailable(f"ARI unreachable for {what}: {exc or type(exc).__name__}") from exc
+        raise AriUnreachable(f"ARI unreachable for {what}: {exc or type(exc).__name__}") from exc
     except ValueError as exc:
         # Undecodable JSON or a body that does not match the swagger: a version mismatch
         # or a broken proxy; either way Asterisk is not usable as we expect right now.

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from engine.ari.client import AriClient
-from engine.domain.cdr import CAUSE_UNREACHABLE
+from engine.ari.errors import AriUnreachable
+from engine.domain.cdr import CAUSE_PBX_UNAVAILABLE, CAUSE_UNREACHABLE
 from engine.domain.commands import (
     Answer,
     BridgeLegs,
@@ -27,7 +28,7 @@ from engine.domain.commands import (
     StopHold,
     StopRinging,
 )
-from engine.domain.errors import Conflict, EngineError, NotFound
+from engine.domain.errors import Conflict, EngineError, NotFound, TimedOut
 from engine.domain.events import CallEvent, LegGone, PlaybackDone
 from engine.domain.numbers import dial_endpoint
 
@@ -59,13 +60,16 @@ class CallControl:
             log.debug("target already gone", extra={"command": repr(command)})
         except EngineError as exc:
             log.warning("command failed", extra={"command": repr(command), "error": exc.message})
-            self._on_failure(request_id, command)
+            self._on_failure(request_id, command, exc)
 
-    def _on_failure(self, request_id: str, command: Command) -> None:
+    def _on_failure(self, request_id: str, command: Command, exc: EngineError) -> None:
         now = datetime.now(UTC)
         if isinstance(command, Dial):
-            # Asterisk refused to create the channel (e.g. an unregistered extension).
-            self._feedback(request_id, LegGone(command.channel_id, now, CAUSE_UNREACHABLE))
+            # Asterisk refused to create the channel (e.g. an unregistered extension): the
+            # subscriber is absent. No answer at all means the PBX is away: say so.
+            pbx_away = isinstance(exc, AriUnreachable | TimedOut)
+            cause = CAUSE_PBX_UNAVAILABLE if pbx_away else CAUSE_UNREACHABLE
+            self._feedback(request_id, LegGone(command.channel_id, now, cause))
         elif isinstance(command, Play):
             self._feedback(request_id, PlaybackDone(command.playback_id))
 

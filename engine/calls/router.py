@@ -10,25 +10,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
 
+from engine.ari.backoff import Backoff
 from engine.ari.events import AriEvent, StasisStart
 from engine.calls.control import CallControl
+from engine.calls.outbox import SnapshotOutbox
+from engine.calls.reconcile import AsteriskView, ViewTaker
 from engine.calls.translate import channel_of, translate
 from engine.domain.call import Call
 from engine.domain.commands import CallFinished, Command
-from engine.domain.errors import EngineError, NotFound
-from engine.domain.events import CallEvent, LegGone, LegNamed
+from engine.domain.errors import NotFound
+from engine.domain.events import CallEvent, LegNamed
 from engine.domain.flow import FlowConfig, advance, live_counter_key
+from engine.domain.witness import witnessed_end
 from engine.logs import channel_var, request_id_var
 from engine.store.calls import CallRepository
 
 log = logging.getLogger(__name__)
 
 LIVE_COUNTERS = ("live_calls_c2c", "live_calls_campaign", "live_calls_inbound", "live_calls_otp")
-# ChannelDestroyed never came: the channel vanished while the engine was not listening.
-CAUSE_VANISHED = 0
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,6 @@ class _Request:
     channel: str
     make_event: Callable[[str], CallEvent]
     reply: asyncio.Future[Call]
-
-
-@dataclass(frozen=True)
-class _Reconciled:
-    live_channel_ids: frozenset[str]
-    taken_at: datetime
 
 
 @dataclass(frozen=True)
@@ -57,7 +52,7 @@ class _Worker:
     task: asyncio.Task[None] | None = None
 
 
-Input = AriEvent | _Request | _Reconciled | _Feedback
+Input = AriEvent | _Request | AsteriskView | _Feedback
 FinishedHook = Callable[[Call], Awaitable[None]]
 InboundHandler = Callable[[StasisStart], Awaitable[None]]
 
@@ -65,18 +60,21 @@ InboundHandler = Callable[[StasisStart], Awaitable[None]]
 class CallRouter:
     def __init__(
         self, control_factory: Callable[[Callable[[str, CallEvent], None]], CallControl],
-        repo: CallRepository, config: FlowConfig,
+        repo: CallRepository, outbox: SnapshotOutbox, config: FlowConfig,
+        save_retry: Callable[[], Backoff],
     ) -> None:
         self._control = control_factory(self._feedback)
         self._repo = repo
+        self._outbox = outbox
         self._config = config
+        self._save_retry = save_retry
         self._inputs: asyncio.Queue[Input] = asyncio.Queue()
         self._calls: dict[str, Call] = {}
         self._by_channel: dict[str, str] = {}
         self._workers: dict[str, _Worker] = {}
         self._finished_hooks: list[FinishedHook] = []
         self._inbound: InboundHandler | None = None
-        self._list_channels: Callable[[], Awaitable[set[str]]] | None = None
+        self._take_view: ViewTaker | None = None
 
     # ---- wiring ---------------------------------------------------------------------
 
@@ -86,8 +84,8 @@ class CallRouter:
     def on_inbound(self, handler: InboundHandler) -> None:
         self._inbound = handler
 
-    def use_channel_lister(self, lister: Callable[[], Awaitable[set[str]]]) -> None:
-        self._list_channels = lister
+    def use_asterisk_view(self, take_view: ViewTaker) -> None:
+        self._take_view = take_view
 
     # ---- inputs -----------------------------------------------------------------------
 
@@ -119,11 +117,9 @@ class CallRouter:
         return await reply
 
     async def reconcile(self) -> None:
-        """After every ARI (re)connect: legs Asterisk no longer has are gone."""
-        if self._list_channels is not None:
-            taken_at = datetime.now(UTC)
-            live = frozenset(await self._list_channels())
-            self._inputs.put_nowait(_Reconciled(live, taken_at))
+        """After every ARI (re)connect: legs Asterisk no longer has ended as it recorded."""
+        if self._take_view is not None:
+            self._inputs.put_nowait(await self._take_view(lambda: list(self._calls.values())))
 
     # ---- queries ----------------------------------------------------------------------
 
@@ -143,7 +139,9 @@ class CallRouter:
     # ---- the loop ---------------------------------------------------------------------
 
     async def restore(self) -> None:
-        """Re-adopt calls a previous engine left live; reconciliation settles them."""
+        """Replay the journal, then re-adopt calls a previous engine left live;
+        reconciliation settles them."""
+        await self._outbox.replay()
         for call in await self._repo.live_calls():
             self._adopt(call)
         if self._calls:
@@ -157,10 +155,17 @@ class CallRouter:
             except Exception:
                 log.exception("router input failed", extra={"input": type(item).__name__})
 
+    async def close(self) -> None:
+        """Stop every call worker; snapshots the database has not taken go to the journal."""
+        tasks = [w.task for w in self._workers.values() if w.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def _handle(self, item: Input) -> None:
         if isinstance(item, _Request):
             self._handle_request(item)
-        elif isinstance(item, _Reconciled):
+        elif isinstance(item, AsteriskView):
             self._handle_reconciled(item)
         elif isinstance(item, _Feedback):
             self._apply(item.request_id, item.event)
@@ -187,7 +192,7 @@ class CallRouter:
             request_id = self._by_channel.get(ids[0])
         if request_id is None or request_id not in self._calls:
             return
-        for domain_event in translate(event, datetime.now(UTC)):
+        for domain_event in translate(event):
             self._apply(request_id, domain_event)
 
     def _handle_request(self, item: _Request) -> None:
@@ -210,15 +215,24 @@ class CallRouter:
             return
         item.reply.set_result(updated)
 
-    def _handle_reconciled(self, item: _Reconciled) -> None:
-        now = datetime.now(UTC)
+    def _handle_reconciled(self, view: AsteriskView) -> None:
+        ends = []
         for call in list(self._calls.values()):
             for leg in call.live_legs():
                 # A leg dialled after the channel list was taken is simply not in it yet.
-                if leg.created_at < item.taken_at and leg.channel_id not in item.live_channel_ids:
-                    log.info("leg vanished while disconnected",
-                             extra={"channel": leg.channel_id, "request_id": call.request_id})
-                    self._apply(call.request_id, LegGone(leg.channel_id, now, CAUSE_VANISHED))
+                if leg.created_at >= view.taken_at or leg.channel_id in view.live_channel_ids:
+                    continue
+                restarted = view.pbx_restarted_since(leg.created_at)
+                end = witnessed_end(leg, view.lifetimes.get(leg.channel_id),
+                                    pbx_restarted=restarted,
+                                    lost_at=view.lost_sight_at(restarted))
+                log.info("leg ended while the engine was not listening",
+                         extra={"channel": leg.channel_id, "request_id": call.request_id,
+                                "cause": end.cause, "ended_at": end.at.isoformat()})
+                ends.append((end.at, call.request_id, end))
+        # In the order they happened, so each call reacts to its first lost leg first.
+        for _, request_id, end in sorted(ends, key=lambda item: item[0]):
+            self._apply(request_id, end)
 
     def _apply(self, request_id: str, event: CallEvent) -> Call:
         """Advance one call; raises the state machine's errors for API requests."""
@@ -228,6 +242,7 @@ class CallRouter:
         updated, commands = advance(call, event, self._config)
         if not commands and updated == call:  # nothing new: no save, no worker wake-up
             return call
+        updated = replace(updated, revision=call.revision + 1)
         if isinstance(event, LegNamed) and event.channel_name:
             self._by_channel[event.channel_name] = request_id
         for leg in updated.legs:
@@ -263,27 +278,46 @@ class CallRouter:
         request_id_var.set(request_id)
         last: Call | None = None
         unsaved: Call | None = None
+        finished = retrying = False
+        retry = self._save_retry()
         try:
             while True:
-                item = await worker.queue.get()
-                if item is None:
+                if unsaved is not None and not retrying and worker.queue.empty():
+                    # Snapshots that follow each other coalesce: the newest is saved as soon
+                    # as the worker has nothing else to do.
+                    if await self._outbox.save(unsaved):
+                        unsaved = None
+                        retry.reset()
+                    else:
+                        retrying = True
+                if finished and unsaved is None:
                     break
-                if isinstance(item, Call):
+                delay = retry.next_delay() if retrying else None
+                if finished:  # nothing else will come: retry for as long as the DB is away
+                    await asyncio.sleep(delay or 0)
+                    retrying = False
+                    continue
+                try:
+                    item = await asyncio.wait_for(worker.queue.get(), delay)
+                except TimeoutError:
+                    retrying = False  # time to try the database again
+                    continue
+                if item is None:
+                    finished = True
+                elif isinstance(item, Call):
                     last = unsaved = item
+                    if retrying:  # the database is away: keep the newest state durable now
+                        await self._outbox.spool(item)
                 else:
                     # Commands go first: the call must not wait for the database to progress.
                     channel_var.set(getattr(item, "channel_id", None))
                     await self._control.execute(request_id, item)
-                if unsaved is not None and worker.queue.empty():
-                    # Snapshots that follow each other coalesce: the newest is saved as soon
-                    # as the worker has nothing else to do.
-                    await self._save(unsaved)
-                    unsaved = None
-            if unsaved is not None:
-                await self._save(unsaved)
         finally:
+            if unsaved is not None:
+                # Stopping before the database took it (shutdown): the journal keeps it.
+                self._outbox.spool_now(unsaved)
             self._workers.pop(request_id, None)
-            if last is not None:
+            if last is not None and finished:
                 # Only now does the call leave the live views: whoever sees it gone finds
                 # its final CDRs already stored.
                 self._forget(last)
@@ -293,14 +327,3 @@ class CallRouter:
                     await hook(last)
                 except Exception:
                     log.exception("finished hook failed")
-
-    async def _save(self, call: Call) -> None:
-        for attempt in range(5):
-            try:
-                await self._repo.save(call)
-                return
-            except EngineError as exc:
-                log.warning("saving call failed; retrying",
-                            extra={"error": exc.message, "attempt": attempt})
-                await asyncio.sleep(0.5 * (attempt + 1))
-        log.error("call snapshot not saved", extra={"request_id": call.request_id})

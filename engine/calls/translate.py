@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from engine.ari.events import (
     AriEvent,
     ChannelDestroyed,
@@ -12,6 +10,7 @@ from engine.ari.events import (
     Dial,
     PlaybackFinished,
     StasisStart,
+    UnknownEvent,
 )
 from engine.domain.events import (
     CallEvent,
@@ -41,8 +40,15 @@ def channel_of(event: AriEvent) -> tuple[str, str] | None:
     return channel.id, channel.name
 
 
-def translate(event: AriEvent, now: datetime) -> list[CallEvent]:
-    """The domain events an ARI event means for a leg; [] when it means nothing."""
+def translate(event: AriEvent) -> list[CallEvent]:
+    """The domain events an ARI event means for a leg; [] when it means nothing.
+
+    Times are Asterisk's own (the event's ``timestamp``), never the engine's clock: a
+    CDR must not depend on how long the event waited in a queue.
+    """
+    if isinstance(event, UnknownEvent):
+        return []
+    now = event.timestamp
     if isinstance(event, ChannelStateChange):
         if event.channel.state == "Up":
             return [LegAnswered(event.channel.id, now, event.channel.name)]

@@ -20,7 +20,8 @@ from engine.devstack.render import (
 from engine.settings import Settings
 
 ROOT_MARKER = ".cpaas-engine-ready-v2"  # written by scripts/asterisk-root.sh
-INSTANCE_DIRS = ("etc", "run", "spool", "spool/recording", "spool/heard", "log", "db", "cache")
+INSTANCE_DIRS = ("etc", "run", "spool", "spool/recording", "spool/heard", "log", "log/cel-custom",
+                 "db", "cache")
 
 
 def is_mountpoint(path: Path) -> bool:

@@ -95,6 +95,9 @@ class Call:
     legs_dialled: int = 0
     ended_at: datetime | None = None
     inbound_did: str = ""
+    # Bumped by the router on every change: a replayed or late snapshot never overwrites a
+    # newer one in the store.
+    revision: int = 0
 
     def leg(self, channel_id: str) -> Leg | None:
         return next((leg for leg in self.legs if leg.channel_id == channel_id), None)

@@ -15,6 +15,12 @@ FAILED_DIAL_STATUSES = frozenset(DIAL_STATUSES) - {ANSWER}
 # (e.g. an agent extension with no registered softphone): "subscriber absent".
 CAUSE_UNREACHABLE = 20
 
+# The platform, not the callee, lost the leg. Q.850 causes stop at 127; these are the
+# engine's own, so a CDR never blames a number for the engine's or the PBX's absence.
+CAUSE_ENGINE_UNAVAILABLE = 900  # the engine was not connected to Asterisk when the leg needed it
+CAUSE_PBX_UNAVAILABLE = 901  # the PBX was unreachable, or went down, during the leg
+PLATFORM_CAUSES = frozenset({CAUSE_ENGINE_UNAVAILABLE, CAUSE_PBX_UNAVAILABLE})
+
 # Q.850 causes as Asterisk reports them in ChannelDestroyed, for a leg never answered.
 _CAUSE_TO_STATUS = {
     17: BUSY,  # user busy (SIP 486)
@@ -53,11 +59,14 @@ def dial_status_for(
 ) -> str:
     """Asterisk's DIALSTATUS word for a finished leg.
 
-    The engine's own cancel wins; then a specific hangup cause; then ``reported``, what
+    A platform failure is CHANUNAVAIL, whatever else is known; then the engine's own
+    cancel; then a specific hangup cause; then ``reported``, what
     Asterisk's Dial event said, if anything; then the generic causes.
     """
     if answered:
         return ANSWER
+    if cause in PLATFORM_CAUSES:
+        return CHANUNAVAIL
     if cancelled:
         return CANCEL
     if cause in _CAUSE_TO_STATUS:

@@ -31,6 +31,20 @@ class LegGone:
 
 
 @dataclass(frozen=True)
+class LegWitnessed:
+    """Asterisk's own record of a leg that ended while the engine was not listening.
+
+    ``at`` is when it ended and ``cause`` why (Q.850, or one of the engine's platform
+    causes); ``answered_at`` is when it was answered, if it was.
+    """
+
+    channel_id: str
+    at: datetime
+    cause: int
+    answered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class LegNamed:
     """Asterisk told us the channel's name (e.g. PJSIP/101-0000023c)."""
 
@@ -94,7 +108,8 @@ class RecordingRequested:
 
 
 CallEvent = (
-    LegRinging | LegAnswered | LegGone | LegNamed | LegDialStatus | LegDtmf | PlaybackDone
+    LegRinging | LegAnswered | LegGone | LegWitnessed | LegNamed | LegDialStatus | LegDtmf
+    | PlaybackDone
     | HangupRequested
     | BlindTransferRequested | AttendedTransferRequested | AttendedTransferCompleted
     | AttendedTransferCancelled | RecordingRequested

@@ -38,6 +38,7 @@ from engine.domain.events import (
     LegGone,
     LegNamed,
     LegRinging,
+    LegWitnessed,
     PlaybackDone,
     RecordingRequested,
 )
@@ -84,6 +85,9 @@ def advance(call: Call, event: CallEvent, config: FlowConfig) -> Step:
     call = _record_leg_fact(call, event)
     # A stale leg fact (an unknown or gone leg, a second "answered" for the same leg, as ARI
     # sends with ChannelStateChange then StasisStart) is recorded but never reacted to twice.
+    if isinstance(event, LegWitnessed):
+        # Asterisk's record of the leg's end: the call reacts as to any other end of a leg.
+        event = LegGone(event.channel_id, event.at, event.cause)
     reaction = _REACTIONS[call.state].get(type(event)) if fresh else None
     commands: list[Command] = []
     if reaction is not None:
@@ -97,7 +101,7 @@ def advance(call: Call, event: CallEvent, config: FlowConfig) -> Step:
 
 
 def _record_leg_fact(call: Call, event: CallEvent) -> Call:
-    if isinstance(event, LegRinging | LegAnswered | LegGone | LegNamed | LegDtmf
+    if isinstance(event, LegRinging | LegAnswered | LegGone | LegWitnessed | LegNamed | LegDtmf
                   | LegDialStatus):
         leg = call.leg(event.channel_id)
         if leg is None or (not leg.live and not isinstance(event, LegNamed)):
@@ -108,7 +112,7 @@ def _record_leg_fact(call: Call, event: CallEvent) -> Call:
 
 def _is_fresh(call: Call, event: CallEvent) -> bool:
     """False for a leg event that cannot change what the call does next."""
-    if isinstance(event, LegAnswered | LegGone | LegDtmf):
+    if isinstance(event, LegAnswered | LegGone | LegWitnessed | LegDtmf):
         leg = call.leg(event.channel_id)
         if leg is None or not leg.live:
             return False
@@ -122,12 +126,15 @@ def _leg_fact(leg: Leg, event: CallEvent) -> Leg:
     if isinstance(event, LegAnswered) and leg.state is not LegState.ANSWERED:
         return replace(leg, state=LegState.ANSWERED, answered_at=event.at,
                        dial_status=cdr.ANSWER, channel_name=event.channel_name or leg.channel_name)
-    if isinstance(event, LegGone):
-        status = cdr.dial_status_for(answered=leg.answered_at is not None,
+    if isinstance(event, LegGone | LegWitnessed):
+        answered_at = leg.answered_at
+        if isinstance(event, LegWitnessed) and answered_at is None:
+            answered_at = event.answered_at  # answered while the engine was not listening
+        status = cdr.dial_status_for(answered=answered_at is not None,
                                      cancelled=leg.cancelled, cause=event.cause,
                                      reported=leg.dial_status)
-        return replace(leg, state=LegState.GONE, ended_at=event.at, hangup_cause=event.cause,
-                       dial_status=status)
+        return replace(leg, state=LegState.GONE, answered_at=answered_at, ended_at=event.at,
+                       hangup_cause=event.cause, dial_status=status)
     if (isinstance(event, LegDialStatus) and leg.answered_at is None
             and event.dial_status in cdr.FAILED_DIAL_STATUSES):
         # Asterisk's own word for how dialling ended; the leg's end will confirm it.

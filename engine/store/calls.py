@@ -27,6 +27,7 @@ class CdrStatistics:
     chanunavail_calls: int
     congestion_calls: int
     noanswer_calls: int
+    platform_failed_calls: int
     total_calls: int
 
 
@@ -43,15 +44,17 @@ class CallRepository:
         self._q = db.queries
 
     async def save(self, call: Call) -> None:
-        """Persist the call's snapshot and one CDR row per leg, atomically."""
+        """Persist the call's snapshot and one CDR row per leg, atomically.
+
+        Idempotent; a snapshot older than the stored one (by revision) changes nothing."""
         snapshot = json.dumps(call_to_json(call))
         rows = [_cdr_args(cdr_for_leg(call, leg)) for leg in call.legs]
         async with self._db.connection() as conn, conn.transaction():
-            await conn.execute(
+            applied = await conn.fetchval(
                 self._q["upsert_call"], call.request_id, call.account_id, call.origin.value,
-                call.state.value, snapshot, call.created_at, call.ended_at,
+                call.state.value, snapshot, call.created_at, call.ended_at, call.revision,
             )
-            if rows:
+            if applied is not None and rows:
                 await conn.executemany(self._q["upsert_cdr"], rows)
 
     async def live_calls(self) -> list[Call]:

@@ -1,9 +1,13 @@
 -- name: upsert_call
-INSERT INTO calls (request_id, account_id, origin, state, snapshot, created_at, ended_at)
-VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7)
+-- Returns nothing when the stored revision is newer: the snapshot is stale, skip its CDRs.
+INSERT INTO calls (request_id, account_id, origin, state, snapshot, created_at, ended_at,
+                   revision)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)
 ON CONFLICT (request_id) DO UPDATE
 SET state = EXCLUDED.state, snapshot = EXCLUDED.snapshot, updated_at = now(),
-    ended_at = EXCLUDED.ended_at;
+    ended_at = EXCLUDED.ended_at, revision = EXCLUDED.revision
+WHERE calls.revision <= EXCLUDED.revision
+RETURNING request_id;
 
 -- name: live_call_snapshots
 SELECT snapshot FROM calls WHERE ended_at IS NULL ORDER BY created_at;
@@ -35,15 +39,19 @@ SELECT * FROM cdrs WHERE account_id = $1 AND request_id = $2 ORDER BY id;
 SELECT * FROM cdrs WHERE account_id = $1 AND campaign_id = $2 ORDER BY id;
 
 -- name: cdr_statistics
+-- Legs the platform lost (hangup causes 900/901: the engine or the PBX was away) count as
+-- platform failures only, never as an outcome of the callee.
 SELECT
-    count(*) FILTER (WHERE dial_status = 'ANSWER') AS answer_calls,
-    count(*) FILTER (WHERE dial_status = 'BUSY') AS busy_calls,
-    count(*) FILTER (WHERE dial_status = 'CANCEL') AS cancel_calls,
-    count(*) FILTER (WHERE dial_status = 'CHANUNAVAIL') AS chanunavail_calls,
-    count(*) FILTER (WHERE dial_status = 'CONGESTION') AS congestion_calls,
-    count(*) FILTER (WHERE dial_status = 'NOANSWER') AS noanswer_calls,
+    count(*) FILTER (WHERE dial_status = 'ANSWER' AND NOT platform) AS answer_calls,
+    count(*) FILTER (WHERE dial_status = 'BUSY' AND NOT platform) AS busy_calls,
+    count(*) FILTER (WHERE dial_status = 'CANCEL' AND NOT platform) AS cancel_calls,
+    count(*) FILTER (WHERE dial_status = 'CHANUNAVAIL' AND NOT platform) AS chanunavail_calls,
+    count(*) FILTER (WHERE dial_status = 'CONGESTION' AND NOT platform) AS congestion_calls,
+    count(*) FILTER (WHERE dial_status = 'NOANSWER' AND NOT platform) AS noanswer_calls,
+    count(*) FILTER (WHERE platform) AS platform_failed_calls,
     count(*) AS total_calls
-FROM cdrs WHERE account_id = $1 AND dial_status IS NOT NULL;
+FROM (SELECT dial_status, coalesce(hangup_cause IN (900, 901), false) AS platform
+      FROM cdrs WHERE account_id = $1 AND dial_status IS NOT NULL) AS legs;
 
 -- name: recording_owner
 SELECT account_id FROM cdrs WHERE recording_name = $1 AND account_id = $2 LIMIT 1;

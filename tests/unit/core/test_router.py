@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from engine.ari.backoff import Backoff
 from engine.ari.events import parse_event
+from engine.calls.outbox import SnapshotOutbox
+from engine.calls.reconcile import AsteriskView
 from engine.calls.router import CallRouter
 from engine.domain.call import Call, CallState, Origin
 from engine.domain.commands import Command, Dial
@@ -17,6 +22,7 @@ from engine.domain.errors import NotFound
 from engine.domain.events import CallEvent, HangupRequested
 from engine.domain.flow import FlowConfig, start_click2call
 from engine.domain.numbers import Extension, External
+from engine.store.journal import CallJournal
 
 CONFIG = FlowConfig(dial_timeout=5)
 
@@ -50,10 +56,12 @@ def event(kind: str, channel_id: str, **extra: Any) -> Any:
 
 
 @pytest.fixture
-async def router() -> Any:
+async def router(tmp_path: Path) -> Any:
     control = RecordingControl()
     repo = MemoryCalls()
-    router = CallRouter(lambda feedback: control, repo, CONFIG)  # type: ignore[arg-type,return-value]
+    outbox = SnapshotOutbox(repo, CallJournal(tmp_path / "journal"))  # type: ignore[arg-type]
+    router = CallRouter(lambda feedback: control, repo, outbox, CONFIG,  # type: ignore[arg-type,return-value]
+                        save_retry=lambda: Backoff(0.01, 0.05))
     task = asyncio.create_task(router.run())
     yield router, control, repo
     task.cancel()
@@ -122,12 +130,12 @@ async def test_reconcile_closes_vanished_legs_but_not_new_ones(router: Any) -> N
     earlier = old.created_at - timedelta(seconds=5)
     legs = tuple(replace(leg, created_at=earlier) for leg in old.legs)
     r.start(replace(old, created_at=earlier, legs=legs), [])
-    r.use_channel_lister(_no_channels)
+    r.use_asterisk_view(_no_channels)
     await r.reconcile()  # the snapshot is taken now...
     r.start(*new_call(request_id="bbbbbbbbbb"))  # ...and this call dials after it
     await settle()
     assert [c.request_id for c in r.live_calls("account_1")] == ["bbbbbbbbbb"]
 
 
-async def _no_channels() -> set[str]:
-    return set()
+async def _no_channels(calls: Callable[[], Iterable[Call]]) -> AsteriskView:
+    return AsteriskView(frozenset(), datetime.now(UTC))
