@@ -97,6 +97,9 @@ def cdr_to_api(record: CdrRecord) -> dict[str, Any]:
         "dialed_number": record.dialed_number,
         "dtmf_inputs": record.dtmf_inputs,
         "end": cdr.http_date(record.end),
+        # Beyond the seed: Q.850, or the engine's 900 (engine unavailable) / 901 (PBX
+        # unavailable) when the platform, not the callee, lost the leg.
+        "hangup_cause": record.hangup_cause,
         "id": record.id,
     }
     if record.is_dnd is not None:
