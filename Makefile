@@ -8,7 +8,7 @@ PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 EXTRAS      ?= dev,transcribe
 
-.PHONY: setup system venv run up down status test unit lint bench clean
+.PHONY: setup system venv run up down status test unit lint bench bench-ledger clean
 
 setup: system venv
 
@@ -47,6 +47,10 @@ test: setup lint
 
 bench: setup
 	$(PY) -m benchmarks.click2call
+	$(PY) -m benchmarks.ledger_truth
+
+bench-ledger: setup
+	$(PY) -m benchmarks.ledger_truth
 
 clean: down
 	rm -rf var
