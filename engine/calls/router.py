@@ -75,6 +75,7 @@ class CallRouter:
         self._finished_hooks: list[FinishedHook] = []
         self._inbound: InboundHandler | None = None
         self._take_view: ViewTaker | None = None
+        self._restored = asyncio.Event()
 
     # ---- wiring ---------------------------------------------------------------------
 
@@ -117,7 +118,11 @@ class CallRouter:
         return await reply
 
     async def reconcile(self) -> None:
-        """After every ARI (re)connect: legs Asterisk no longer has ended as it recorded."""
+        """After every ARI (re)connect: legs Asterisk no longer has ended as it recorded.
+
+        Waits for ``restore``: the legs to look up in Asterisk's record are the restored
+        calls' legs."""
+        await self._restored.wait()
         if self._take_view is not None:
             self._inputs.put_nowait(await self._take_view(lambda: list(self._calls.values())))
 
@@ -146,6 +151,7 @@ class CallRouter:
             self._adopt(call)
         if self._calls:
             log.info("restored live calls", extra={"calls": len(self._calls)})
+        self._restored.set()
 
     async def run(self) -> None:
         while True:

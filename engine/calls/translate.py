@@ -12,6 +12,7 @@ from engine.ari.events import (
     StasisStart,
     UnknownEvent,
 )
+from engine.domain.cdr import CAUSE_PBX_UNAVAILABLE
 from engine.domain.events import (
     CallEvent,
     LegAnswered,
@@ -56,7 +57,9 @@ def translate(event: AriEvent) -> list[CallEvent]:
             return [LegRinging(event.channel.id, now)]
         return []
     if isinstance(event, ChannelDestroyed):
-        return [LegGone(event.channel.id, now, event.cause)]
+        # No cause at all means nobody hung the channel up: Asterisk dropped it (shutting
+        # down, or failing). The engine was listening, so it was the PBX, not the callee.
+        return [LegGone(event.channel.id, now, event.cause or CAUSE_PBX_UNAVAILABLE)]
     if isinstance(event, Dial):
         if event.dialstatus:
             return [LegDialStatus(event.peer.id, event.dialstatus)]

@@ -62,6 +62,7 @@ async def router(tmp_path: Path) -> Any:
     outbox = SnapshotOutbox(repo, CallJournal(tmp_path / "journal"))  # type: ignore[arg-type]
     router = CallRouter(lambda feedback: control, repo, outbox, CONFIG,  # type: ignore[arg-type,return-value]
                         save_retry=lambda: Backoff(0.01, 0.05))
+    await router.restore()
     task = asyncio.create_task(router.run())
     yield router, control, repo
     task.cancel()
