@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from engine.ari.client import AriClient
 from engine.calls.witness import CelWitness
@@ -20,11 +20,6 @@ from engine.domain.errors import EngineError
 from engine.domain.witness import ChannelLifetime
 
 log = logging.getLogger(__name__)
-
-# A PBX going down hangs its channels up on the way out, with causes that look like the
-# callee's (SIP 487 -> "call rejected"); ends this close before the connection dropped,
-# when the PBX then turns out to have restarted, are the PBX's.
-SHUTDOWN_WINDOW = timedelta(seconds=2)
 
 
 @dataclass(frozen=True)
@@ -37,8 +32,6 @@ class AsteriskView:
     # When the engine lost the PBX (ARI connection lost); None after an engine restart.
     lost_at: datetime | None = None
     lifetimes: dict[str, ChannelLifetime] = field(default_factory=dict)
-    # The PBX restarted while we were connected to it before: ends in this span were its.
-    shutdown_window: tuple[datetime, datetime] | None = None
 
     def pbx_restarted_since(self, moment: datetime) -> bool:
         return self.pbx_started_at is not None and self.pbx_started_at > moment
@@ -59,7 +52,6 @@ class AsteriskObserver:
         self._ari = ari
         self._witness = witness
         self._lost_at: datetime | None = None
-        self._known_start: datetime | None = None
 
     def connection_lost(self) -> None:
         """The ARI connection dropped: from now on, ends are not seen as they happen."""
@@ -77,12 +69,7 @@ class AsteriskObserver:
         if vanished:
             lifetimes = await self._witness.lifetimes(set(vanished), min(vanished.values()))
         lost_at, self._lost_at = self._lost_at, None
-        window = None
-        if (lost_at is not None and started_at is not None
-                and self._known_start is not None and started_at != self._known_start):
-            window = (lost_at - SHUTDOWN_WINDOW, lost_at)
-        self._known_start = started_at or self._known_start
-        return AsteriskView(live, taken_at, started_at, lost_at, lifetimes, window)
+        return AsteriskView(live, taken_at, started_at, lost_at, lifetimes)
 
     async def _pbx_started_at(self) -> datetime | None:
         try:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
 
 from engine.ari.backoff import Backoff
 from engine.ari.events import AriEvent, StasisStart
@@ -25,15 +23,13 @@ from engine.domain.commands import CallFinished, Command
 from engine.domain.errors import NotFound
 from engine.domain.events import CallEvent, LegNamed
 from engine.domain.flow import FlowConfig, advance, live_counter_key
-from engine.domain.witness import blame_pbx, witnessed_end
+from engine.domain.witness import witnessed_end
 from engine.logs import channel_var, request_id_var
 from engine.store.calls import CallRepository
 
 log = logging.getLogger(__name__)
 
 LIVE_COUNTERS = ("live_calls_c2c", "live_calls_campaign", "live_calls_inbound", "live_calls_otp")
-# Finished calls stay at hand this long, in case a PBX restart shows their end was its.
-RECENTLY_ENDED_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -80,8 +76,6 @@ class CallRouter:
         self._inbound: InboundHandler | None = None
         self._take_view: ViewTaker | None = None
         self._restored = asyncio.Event()
-        self._recently_ended: deque[Call] = deque()
-        self._corrections: set[asyncio.Task[None]] = set()
 
     # ---- wiring ---------------------------------------------------------------------
 
@@ -228,8 +222,6 @@ class CallRouter:
         item.reply.set_result(updated)
 
     def _handle_reconciled(self, view: AsteriskView) -> None:
-        if view.shutdown_window is not None:
-            self._blame_pbx(*view.shutdown_window)
         ends = []
         for call in list(self._calls.values()):
             for leg in call.live_legs():
@@ -247,33 +239,6 @@ class CallRouter:
         # In the order they happened, so each call reacts to its first lost leg first.
         for _, request_id, end in sorted(ends, key=lambda item: item[0]):
             self._apply(request_id, end)
-
-    def _blame_pbx(self, start: datetime, end: datetime) -> None:
-        for call in list(self._calls.values()):
-            corrected = blame_pbx(call, start, end)
-            if corrected != call:
-                self._calls[call.request_id] = corrected = replace(
-                    corrected, revision=call.revision + 1)
-                self._dispatch(corrected, [])
-        for call in self._recently_ended:
-            corrected = blame_pbx(call, start, end)
-            if corrected != call:
-                corrected = replace(corrected, revision=call.revision + 1)
-                log.info("call end put down to the PBX", extra={"request_id": call.request_id})
-                task = asyncio.create_task(self._store_correction(corrected))
-                self._corrections.add(task)
-                task.add_done_callback(self._corrections.discard)
-
-    async def _store_correction(self, call: Call) -> None:
-        retry = self._save_retry()
-        while not await self._outbox.save(call):
-            await asyncio.sleep(retry.next_delay())
-
-    def _remember_ended(self, call: Call) -> None:
-        self._recently_ended.append(call)
-        horizon = datetime.now(UTC) - timedelta(seconds=RECENTLY_ENDED_SECONDS)
-        while self._recently_ended and (self._recently_ended[0].ended_at or horizon) < horizon:
-            self._recently_ended.popleft()
 
     def _apply(self, request_id: str, event: CallEvent) -> Call:
         """Advance one call; raises the state machine's errors for API requests."""
@@ -362,7 +327,6 @@ class CallRouter:
                 # Only now does the call leave the live views: whoever sees it gone finds
                 # its final CDRs already stored.
                 self._forget(last)
-                self._remember_ended(last)
         if last is not None:
             for hook in self._finished_hooks:
                 try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from engine.domain import cdr
-from engine.domain.call import Call, Leg
+from engine.domain.call import Leg
 from engine.domain.events import LegWitnessed
 
 
@@ -121,18 +121,3 @@ def witnessed_end(
                             answered_at)
     cause = platform if lifetime.dropped_unowned else (lifetime.cause or 0)
     return LegWitnessed(leg.channel_id, lifetime.ended_at, cause, lifetime.answered_at)
-
-
-def blame_pbx(call: Call, start: datetime, end: datetime) -> Call:
-    """``call`` with every leg that ended between ``start`` and ``end`` (while the PBX was
-    going down) put down to the PBX: whatever cause Asterisk gave as it hung channels up
-    on its way out (a 487 turned into "call rejected", say), the callee did not do it."""
-    return replace(call, legs=tuple(_blamed(leg, start, end) for leg in call.legs))
-
-
-def _blamed(leg: Leg, start: datetime, end: datetime) -> Leg:
-    if leg.ended_at is None or not start <= leg.ended_at <= end:
-        return leg
-    status = cdr.dial_status_for(answered=leg.answered_at is not None, cancelled=False,
-                                 cause=cdr.CAUSE_PBX_UNAVAILABLE)
-    return replace(leg, hangup_cause=cdr.CAUSE_PBX_UNAVAILABLE, dial_status=status)
