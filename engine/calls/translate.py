@@ -6,6 +6,7 @@ from engine.ari.events import (
     AriEvent,
     ChannelDestroyed,
     ChannelDtmfReceived,
+    ChannelHangupRequest,
     ChannelStateChange,
     Dial,
     PlaybackFinished,
@@ -17,6 +18,7 @@ from engine.domain.events import (
     CallEvent,
     LegAnswered,
     LegDialStatus,
+    LegDroppedByPbx,
     LegDtmf,
     LegGone,
     LegNamed,
@@ -27,8 +29,12 @@ from engine.domain.events import (
 # The ARI events the router acts on; the stream drops the rest before validating them.
 ROUTED_EVENT_TYPES = frozenset({
     "StasisStart", "ChannelStateChange", "ChannelDestroyed", "Dial", "ChannelDtmfReceived",
-    "PlaybackFinished",
+    "PlaybackFinished", "ChannelHangupRequest",
 })
+# A soft hangup request's ``cause`` carries Asterisk's soft-hangup flags;
+# AST_SOFTHANGUP_SHUTDOWN (4) is the PBX hanging every channel up on its way down.
+# (An ARI DELETE shows 32, AST_SOFTHANGUP_EXPLICIT.)
+SOFTHANGUP_SHUTDOWN = 4
 
 
 def channel_of(event: AriEvent) -> tuple[str, str] | None:
@@ -69,6 +75,10 @@ def translate(event: AriEvent) -> list[CallEvent]:
         if event.channel.state == "Up":
             named.append(LegAnswered(event.channel.id, now, event.channel.name))
         return named
+    if isinstance(event, ChannelHangupRequest):
+        if event.soft and event.cause is not None and event.cause & SOFTHANGUP_SHUTDOWN:
+            return [LegDroppedByPbx(event.channel.id)]
+        return []
     if isinstance(event, ChannelDtmfReceived):
         return [LegDtmf(event.channel.id, event.digit)]
     if isinstance(event, PlaybackFinished):

@@ -69,6 +69,8 @@ class Leg:
     cancelled: bool = False
     # The engine dropped this leg as part of a transfer: its end does not end the call.
     released: bool = False
+    # The PBX hung this leg up as it shut down: its end is the platform's failure.
+    dropped_by_pbx: bool = False
 
     @property
     def live(self) -> bool:

@@ -45,6 +45,14 @@ class LegWitnessed:
 
 
 @dataclass(frozen=True)
+class LegDroppedByPbx:
+    """The PBX is shutting down and hangs this leg up: however Asterisk words the end that
+    follows (a SIP 487 reads as "call rejected"), the PBX, not the callee, ended it."""
+
+    channel_id: str
+
+
+@dataclass(frozen=True)
 class LegNamed:
     """Asterisk told us the channel's name (e.g. PJSIP/101-0000023c)."""
 
@@ -108,8 +116,8 @@ class RecordingRequested:
 
 
 CallEvent = (
-    LegRinging | LegAnswered | LegGone | LegWitnessed | LegNamed | LegDialStatus | LegDtmf
-    | PlaybackDone
+    LegRinging | LegAnswered | LegGone | LegWitnessed | LegDroppedByPbx | LegNamed | LegDialStatus
+    | LegDtmf | PlaybackDone
     | HangupRequested
     | BlindTransferRequested | AttendedTransferRequested | AttendedTransferCompleted
     | AttendedTransferCancelled | RecordingRequested

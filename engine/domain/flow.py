@@ -34,6 +34,7 @@ from engine.domain.events import (
     HangupRequested,
     LegAnswered,
     LegDialStatus,
+    LegDroppedByPbx,
     LegDtmf,
     LegGone,
     LegNamed,
@@ -102,7 +103,7 @@ def advance(call: Call, event: CallEvent, config: FlowConfig) -> Step:
 
 def _record_leg_fact(call: Call, event: CallEvent) -> Call:
     if isinstance(event, LegRinging | LegAnswered | LegGone | LegWitnessed | LegNamed | LegDtmf
-                  | LegDialStatus):
+                  | LegDialStatus | LegDroppedByPbx):
         leg = call.leg(event.channel_id)
         if leg is None or (not leg.live and not isinstance(event, LegNamed)):
             return call
@@ -130,11 +131,14 @@ def _leg_fact(leg: Leg, event: CallEvent) -> Leg:
         answered_at = leg.answered_at
         if isinstance(event, LegWitnessed) and answered_at is None:
             answered_at = event.answered_at  # answered while the engine was not listening
+        cause = cdr.CAUSE_PBX_UNAVAILABLE if leg.dropped_by_pbx else event.cause
         status = cdr.dial_status_for(answered=answered_at is not None,
-                                     cancelled=leg.cancelled, cause=event.cause,
+                                     cancelled=leg.cancelled, cause=cause,
                                      reported=leg.dial_status)
         return replace(leg, state=LegState.GONE, answered_at=answered_at, ended_at=event.at,
-                       hangup_cause=event.cause, dial_status=status)
+                       hangup_cause=cause, dial_status=status)
+    if isinstance(event, LegDroppedByPbx):
+        return replace(leg, dropped_by_pbx=True)
     if (isinstance(event, LegDialStatus) and leg.answered_at is None
             and event.dial_status in cdr.FAILED_DIAL_STATUSES):
         # Asterisk's own word for how dialling ended; the leg's end will confirm it.

@@ -193,7 +193,10 @@ async def test_the_journal_is_empty_once_the_database_took_everything(
 ) -> None:
     journal: Path = settings.journal_path
 
-    async def emptied() -> bool:
+    def empty() -> bool:
         return not journal.exists() or journal.stat().st_size == 0
+
+    async def emptied() -> bool:
+        return await asyncio.to_thread(empty)
 
     await eventually(emptied, what="the journal to be emptied")

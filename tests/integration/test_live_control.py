@@ -222,7 +222,8 @@ async def test_cdr_statistics_count_the_accounts_legs(http: aiohttp.ClientSessio
     assert status == 200
     result = body["response"]["result"]
     assert set(result) == {"answer_calls", "busy_calls", "cancel_calls", "chanunavail_calls",
-                           "congestion_calls", "noanswer_calls", "total_calls"}
+                           "congestion_calls", "noanswer_calls", "platform_failed_calls",
+                           "total_calls"}
     assert all(isinstance(v, list) and len(v) == 1 for v in result.values())
     assert result["answer_calls"][0] >= 4
     assert result["total_calls"][0] == sum(v[0] for k, v in result.items() if k != "total_calls")
