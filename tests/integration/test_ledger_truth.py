@@ -5,8 +5,10 @@ engine's."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import aiohttp
 import pytest
 
 from engine.devstack.stack import Stack
+from engine.domain.cdr import http_date
 from engine.settings import Settings
 from tests.integration.helpers import (
     ANSWER,
@@ -84,6 +87,21 @@ async def test_dtmf_from_the_carrier_lands_in_dtmf_inputs(http: aiohttp.ClientSe
                    {"channel": leg_channel(call, "agent"), "modify_type": "2"})
     rows = await wait_ended(http, request_id)
     assert row_for(rows, customer)["dtmf_inputs"] == "123"
+
+
+async def test_cdr_uniqueids_are_the_ids_in_asterisks_own_record(
+    http: aiohttp.ClientSession, settings: Settings
+) -> None:
+    request_id = await click2call(http, number(ANSWER), number("7001"))
+    rows = await wait_ended(http, request_id)
+    witnessed = await asyncio.to_thread(settings.cel_file.read_text)
+    cel = [json.loads(line) for line in witnessed.splitlines()]
+    for row in rows:
+        hangups = [r for r in cel if r["uniqueid"] == row["uniqueid"]
+                   and r["eventtype"] == "HANGUP"]
+        assert len(hangups) == 1, row
+        assert row["end"] == http_date(datetime.fromtimestamp(float(hangups[0]["eventtime"]),
+                                                             UTC))
 
 
 async def test_a_call_ending_during_a_database_outage_keeps_its_true_end(
