@@ -37,7 +37,7 @@ status:
 
 lint: venv
 	$(VENV)/bin/ruff check engine tests benchmarks
-	$(VENV)/bin/mypy engine
+	$(VENV)/bin/mypy engine tests benchmarks
 
 unit: venv
 	$(PY) -m pytest tests/unit -q

@@ -82,7 +82,8 @@ async def wait_ended(http: aiohttp.ClientSession, request_id: str,
 
 
 def leg_channel(call: dict[str, Any], role: str) -> str:
-    return next(leg["channel"] for leg in call["legs"] if leg["role"] == role and leg["live"])
+    return str(next(leg["channel"] for leg in call["legs"]
+                    if leg["role"] == role and leg["live"]))
 
 
 def carrier_calls(heard_dir: Path) -> list[tuple[str, str, str]]:

@@ -46,7 +46,8 @@ async def outcome(client: AriClient, events: asyncio.Queue[AriEvent], line: str,
     answered = False
     while True:
         event = await asyncio.wait_for(events.get(), timeout=15)
-        if getattr(event, "channel", None) is None or event.channel.id != channel_id:
+        channel = getattr(event, "channel", None)
+        if channel is None or channel.id != channel_id:
             continue
         if isinstance(event, ChannelStateChange) and event.channel.state == "Up":
             answered = True

@@ -139,7 +139,7 @@ def settle(d: Driver, cause: int = NORMAL) -> None:
 
 def test_start_dials_the_agent_only() -> None:
     d = Driver.click2call()
-    assert d.state is CallState.DIALING_AGENT
+    assert d.state() is CallState.DIALING_AGENT
     assert d.last == [Dial(AGENT_CH, AGENT, CALLER_ID, 30)]
     (agent,) = d.call.legs
     assert (agent.role, agent.state, agent.party) == (Role.AGENT, LegState.DIALING, AGENT)
@@ -151,16 +151,16 @@ def test_both_answer_then_agent_hangs_up() -> None:
     assert d.leg(AGENT_CH).state is LegState.RINGING
     assert d.send(LegAnswered(AGENT_CH, at(2), "PJSIP/101-00000001")) == [
         StartRinging(AGENT_CH), Dial(CUSTOMER_CH, CUSTOMER, CALLER_ID, 30)]
-    assert d.state is CallState.DIALING_CUSTOMER
+    assert d.state() is CallState.DIALING_CUSTOMER
     assert d.leg(AGENT_CH).channel_name == "PJSIP/101-00000001"
     assert d.send(LegRinging(CUSTOMER_CH, at(3))) == []
     assert d.send(LegAnswered(CUSTOMER_CH, at(4))) == [
         StopRinging(AGENT_CH), BridgeLegs(RID, (AGENT_CH, CUSTOMER_CH))]
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
     assert d.call.bridge_id == RID
 
     assert d.send(LegGone(AGENT_CH, at(30), NORMAL)) == [Hangup(CUSTOMER_CH)]
-    assert d.state is CallState.ENDING
+    assert d.state() is CallState.ENDING
     assert d.send(LegGone(CUSTOMER_CH, at(31), NORMAL)) == [
         DestroyBridge(RID), CallFinished(RID)]
     d.assert_finished_once()
@@ -174,7 +174,7 @@ def test_both_answer_then_agent_hangs_up() -> None:
 def test_customer_hangs_up_first() -> None:
     d = bridged()
     assert d.send(LegGone(CUSTOMER_CH, at(30), NORMAL)) == [Hangup(AGENT_CH)]
-    assert d.state is CallState.ENDING
+    assert d.state() is CallState.ENDING
     assert d.send(LegGone(AGENT_CH, at(31), NORMAL)) == [DestroyBridge(RID), CallFinished(RID)]
     d.assert_finished_once()
     assert {leg.dial_status for leg in d.call.legs} == {cdr.ANSWER}
@@ -213,11 +213,11 @@ def test_customer_fails(cause: int, status: str, media: str) -> None:
     d.send(LegRinging(CUSTOMER_CH, at(3)))
     assert d.send(LegGone(CUSTOMER_CH, at(20), cause)) == [
         StopRinging(AGENT_CH), Play(AGENT_CH, (media,), FAILURE_PLAYBACK)]
-    assert d.state is CallState.FAILING
+    assert d.state() is CallState.FAILING
     assert d.call.failure_playback_id == FAILURE_PLAYBACK
     assert d.send(PlaybackDone("some-other-playback")) == []
     assert d.send(PlaybackDone(FAILURE_PLAYBACK)) == [Hangup(AGENT_CH)]
-    assert d.state is CallState.ENDING
+    assert d.state() is CallState.ENDING
     assert d.send(LegGone(AGENT_CH, at(25), NORMAL)) == [CallFinished(RID)]
     d.assert_finished_once()
     assert d.leg(AGENT_CH).dial_status == cdr.ANSWER
@@ -237,7 +237,7 @@ def test_agent_hangs_up_while_the_customer_rings(race_cause: int) -> None:
     d = dialing_customer()
     d.send(LegRinging(CUSTOMER_CH, at(3)))
     assert d.send(LegGone(AGENT_CH, at(5), NORMAL)) == [Hangup(CUSTOMER_CH)]
-    assert d.state is CallState.ENDING
+    assert d.state() is CallState.ENDING
     assert d.leg(CUSTOMER_CH).cancelled
     # Whatever cause Asterisk reports, the engine hung this leg up before it answered.
     assert d.send(LegGone(CUSTOMER_CH, at(6), race_cause)) == [CallFinished(RID)]
@@ -301,14 +301,14 @@ def test_blind_transfer_success() -> None:
     d = bridged()
     assert d.send(BlindTransferRequested(AGENT_CH, TARGET, at(10))) == [
         Hangup(AGENT_CH), StartRinging(CUSTOMER_CH), Dial(THIRD_CH, TARGET, CALLER_ID, 30)]
-    assert d.state is CallState.TRANSFERRING
+    assert d.state() is CallState.TRANSFERRING
     assert d.leg(AGENT_CH).released and not d.leg(AGENT_CH).cancelled
     assert d.send(LegGone(AGENT_CH, at(11), NORMAL)) == []  # released: the call goes on
-    assert d.state is CallState.TRANSFERRING
+    assert d.state() is CallState.TRANSFERRING
     d.send(LegRinging(THIRD_CH, at(12)))
     assert d.send(LegAnswered(THIRD_CH, at(13))) == [
         StopRinging(CUSTOMER_CH), BridgeLegs(RID, (THIRD_CH,))]
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
     assert d.leg(THIRD_CH).role is Role.TRANSFER
 
     assert d.send(LegGone(CUSTOMER_CH, at(40), NORMAL)) == [Hangup(THIRD_CH)]
@@ -325,7 +325,7 @@ def test_blind_transfer_by_the_customer_keeps_the_agent() -> None:
     assert d.send(LegAnswered(THIRD_CH, at(11))) == [
         StopRinging(AGENT_CH), BridgeLegs(RID, (THIRD_CH,))]
     assert d.send(LegGone(CUSTOMER_CH, at(12), NORMAL)) == []
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
     settle_by_hangup(d)
 
 
@@ -334,7 +334,7 @@ def test_blind_transfer_target_fails() -> None:
     d.send(LegGone(AGENT_CH, at(11), NORMAL))
     # Nobody is left for the waiting party: it is hung up.
     assert d.send(LegGone(THIRD_CH, at(20), 17)) == [Hangup(CUSTOMER_CH)]
-    assert d.state is CallState.ENDING
+    assert d.state() is CallState.ENDING
     assert d.leg(THIRD_CH).dial_status == cdr.BUSY
     assert d.send(LegGone(CUSTOMER_CH, at(21), NORMAL)) == [
         DestroyBridge(RID), CallFinished(RID)]
@@ -373,13 +373,13 @@ def test_attended_transfer_start() -> None:
     assert d.send(AttendedTransferRequested(CUSTOMER_CH, EXT_TARGET, at(10))) == [
         RemoveFromBridge(RID, CUSTOMER_CH), StartHold(CUSTOMER_CH),
         Dial(THIRD_CH, EXT_TARGET, CALLER_ID, 30)]
-    assert d.state is CallState.CONSULTING
+    assert d.state() is CallState.CONSULTING
     assert d.call.held_channel_id == CUSTOMER_CH
     assert d.send(LegAnswered(THIRD_CH, at(11))) == [BridgeLegs(RID, (THIRD_CH,))]
     assert d.leg(THIRD_CH).role is Role.CONSULT
     # ARI reports an answer twice (ChannelStateChange, then StasisStart): bridge once.
     assert d.send(LegAnswered(THIRD_CH, at(11))) == []
-    assert d.state is CallState.CONSULTING
+    assert d.state() is CallState.CONSULTING
 
 
 COMPLETED = [StopHold(CUSTOMER_CH), BridgeLegs(RID, (CUSTOMER_CH,)), Hangup(AGENT_CH)]
@@ -389,11 +389,11 @@ COMPLETED = [StopHold(CUSTOMER_CH), BridgeLegs(RID, (CUSTOMER_CH,)), Hangup(AGEN
 def test_attended_transfer_complete(event: CallEvent) -> None:
     d = consult_answered()
     assert d.send(event) == COMPLETED
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
     assert d.call.held_channel_id is None
     assert d.leg(AGENT_CH).released
     assert d.send(LegGone(AGENT_CH, at(21), NORMAL)) == []
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
     assert d.send(LegGone(THIRD_CH, at(40), NORMAL)) == [Hangup(CUSTOMER_CH)]
     assert d.send(LegGone(CUSTOMER_CH, at(41), NORMAL)) == [
         DestroyBridge(RID), CallFinished(RID)]
@@ -406,7 +406,7 @@ def test_attended_transfer_complete_before_the_target_answers() -> None:
     with pytest.raises(CallStateConflict):
         d.send(AttendedTransferCompleted(at(11)))
     assert d.send(LegDtmf(AGENT_CH, "#")) == []  # DTMF is not a request: ignored
-    assert d.state is CallState.CONSULTING
+    assert d.state() is CallState.CONSULTING
 
 
 def test_dtmf_from_others_than_the_transferer_is_ignored() -> None:
@@ -414,7 +414,7 @@ def test_dtmf_from_others_than_the_transferer_is_ignored() -> None:
     assert d.send(LegDtmf(CUSTOMER_CH, "#")) == []
     assert d.send(LegDtmf(THIRD_CH, "#")) == []
     assert d.send(LegDtmf(AGENT_CH, "5")) == []
-    assert d.state is CallState.CONSULTING
+    assert d.state() is CallState.CONSULTING
     assert d.leg(AGENT_CH).dtmf == "5"
 
 
@@ -423,10 +423,10 @@ def test_attended_transfer_cancel_after_answer(event: CallEvent) -> None:
     d = consult_answered()
     assert d.send(event) == [
         Hangup(THIRD_CH), StopHold(CUSTOMER_CH), BridgeLegs(RID, (CUSTOMER_CH,))]
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
     assert d.leg(THIRD_CH).released
     assert d.send(LegGone(THIRD_CH, at(21), NORMAL)) == []
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
     assert d.leg(THIRD_CH).dial_status == cdr.ANSWER
     assert d.send(LegGone(AGENT_CH, at(30), NORMAL)) == [Hangup(CUSTOMER_CH)]
     settle(d)
@@ -439,7 +439,7 @@ def test_attended_transfer_cancel_while_ringing(event: CallEvent) -> None:
         Hangup(THIRD_CH), StopHold(CUSTOMER_CH), BridgeLegs(RID, (CUSTOMER_CH,))]
     d.send(LegGone(THIRD_CH, at(21), NORMAL))
     assert d.leg(THIRD_CH).dial_status == cdr.CANCEL
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
 
 
 @pytest.mark.parametrize(("cause", "status"), [(17, cdr.BUSY), (19, cdr.NOANSWER)])
@@ -447,7 +447,7 @@ def test_consult_target_refuses(cause: int, status: str) -> None:
     d = consulting()
     assert d.send(LegGone(THIRD_CH, at(20), cause)) == [
         StopHold(CUSTOMER_CH), BridgeLegs(RID, (CUSTOMER_CH,))]
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
     assert d.leg(THIRD_CH).dial_status == status
     settle_by_hangup(d)
 
@@ -456,7 +456,7 @@ def test_transferer_hangs_up_after_consulting_completes_the_transfer() -> None:
     d = consult_answered()
     assert d.send(LegGone(AGENT_CH, at(20), NORMAL)) == [
         StopHold(CUSTOMER_CH), BridgeLegs(RID, (CUSTOMER_CH,))]
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
     settle_by_hangup(d)
 
 
@@ -470,7 +470,7 @@ def test_transferer_hangs_up_before_the_target_answers() -> None:
 def test_held_party_leaves_after_the_target_answered() -> None:
     d = consult_answered()
     assert d.send(LegGone(CUSTOMER_CH, at(20), NORMAL)) == []
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
     assert d.send(LegGone(THIRD_CH, at(30), NORMAL)) == [Hangup(AGENT_CH)]
     settle(d)
 
@@ -480,9 +480,9 @@ def test_held_party_leaves_while_the_target_rings() -> None:
     # answered, was never put in the bridge.
     d = consulting()
     assert d.send(LegGone(CUSTOMER_CH, at(20), NORMAL)) == []
-    assert d.state is CallState.CONSULTING
+    assert d.state() is CallState.CONSULTING
     assert d.send(LegAnswered(THIRD_CH, at(21))) == [BridgeLegs(RID, (THIRD_CH,))]
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
     assert d.send(LegGone(AGENT_CH, at(30), NORMAL)) == [Hangup(THIRD_CH)]
     settle(d)
 
@@ -494,7 +494,7 @@ def test_held_party_left_and_the_consultation_fails(event: CallEvent) -> None:
     d.send(LegGone(CUSTOMER_CH, at(20), NORMAL))
     commands = d.send(event)
     assert Hangup(AGENT_CH) in commands  # the agent would be alone in the bridge
-    assert d.state in (CallState.ENDING, CallState.ENDED)
+    assert d.state() in (CallState.ENDING, CallState.ENDED)
     settle(d)
 
 
@@ -510,7 +510,7 @@ def test_second_attended_transfer_by_a_former_consult_target() -> None:
     assert d.send(LegAnswered(FOURTH_CH, at(31))) == [BridgeLegs(RID, (FOURTH_CH,))]
     assert d.send(LegDtmf(THIRD_CH, "#")) == [
         StopHold(CUSTOMER_CH), BridgeLegs(RID, (CUSTOMER_CH,)), Hangup(THIRD_CH)]
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
     settle_by_hangup(d)
 
 
@@ -540,7 +540,7 @@ def test_former_consult_target_hangs_up_while_consulting_again() -> None:
 def test_hangup_request_in_each_state(build: Callable[[], Driver], hangups: list[str]) -> None:
     d = build()
     assert d.send(HangupRequested(at(50))) == [Hangup(ch) for ch in hangups]
-    assert d.state is CallState.ENDING
+    assert d.state() is CallState.ENDING
     for leg in d.call.live_legs():
         assert leg.cancelled == (leg.answered_at is None)
     settle(d)
@@ -549,7 +549,7 @@ def test_hangup_request_in_each_state(build: Callable[[], Driver], hangups: list
 def test_hangup_request_while_ending_or_ended_is_harmless() -> None:
     d = ending()
     assert d.send(HangupRequested(at(11))) == []
-    assert d.state is CallState.ENDING
+    assert d.state() is CallState.ENDING
     d = ended()
     call = d.call
     assert d.send(HangupRequested(at(12))) == []
@@ -591,7 +591,7 @@ def test_transfer_of_an_unknown_channel(channel: str, kind: type) -> None:
     with pytest.raises(NotFound) as info:
         d.send(kind(channel, TARGET, at(50)))
     assert info.value.code == "channel_not_found"
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
 
 
 @pytest.mark.parametrize("kind", [BlindTransferRequested, AttendedTransferRequested])
@@ -631,17 +631,17 @@ def test_events_after_ended_are_ignored(event: CallEvent) -> None:
 def test_gone_for_an_unknown_channel_is_ignored(build: Callable[[], Driver]) -> None:
     # Regression: in DIALING_AGENT this hung the whole call up.
     d = build()
-    state = d.state
+    state = d.state()
     assert d.send(LegGone("someone-else", at(50), NORMAL)) == []
-    assert d.state is state
+    assert d.state() is state
 
 
 def test_repeated_gone_is_ignored() -> None:
     d = consult_answered()
     d.send(LegGone(CUSTOMER_CH, at(20), NORMAL))  # the held party left: a plain call now
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
     assert d.send(LegGone(CUSTOMER_CH, at(21), NORMAL)) == []
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
     assert d.leg(CUSTOMER_CH).ended_at == at(20)
 
 
@@ -655,7 +655,7 @@ def test_leg_facts_are_recorded() -> None:
     for _ in range(MAX_DTMF):
         d.send(LegDtmf(CUSTOMER_CH, "9"))
     assert len(d.leg(CUSTOMER_CH).dtmf) == MAX_DTMF
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
 
 
 def test_closing_time_falls_back_to_the_last_leg() -> None:
@@ -674,7 +674,7 @@ def test_closing_time_falls_back_to_the_last_leg() -> None:
 
 def test_inbound_answered_and_bridged() -> None:
     d = Driver.inbound()
-    assert d.state is CallState.DIALING_AGENT
+    assert d.state() is CallState.DIALING_AGENT
     assert d.last == [StartRinging(CALLER_CH), Dial(AGENT_CH, AGENT, CALLER_ID, 30)]
     caller = d.leg(CALLER_CH)
     assert (caller.role, caller.state, caller.party) == (Role.CUSTOMER, LegState.RINGING, CUSTOMER)
@@ -683,7 +683,7 @@ def test_inbound_answered_and_bridged() -> None:
     d.send(LegRinging(AGENT_CH, at(1)))
     assert d.send(LegAnswered(AGENT_CH, at(2))) == [
         StopRinging(CALLER_CH), Answer(CALLER_CH), BridgeLegs(RID, (CALLER_CH, AGENT_CH))]
-    assert d.state is CallState.BRIDGED
+    assert d.state() is CallState.BRIDGED
     d.send(LegAnswered(CALLER_CH, at(2.1)))  # Asterisk reports the Answer
     assert d.send(LegGone(CALLER_CH, at(30), NORMAL)) == [Hangup(AGENT_CH)]
     assert d.send(LegGone(AGENT_CH, at(31), NORMAL)) == [DestroyBridge(RID), CallFinished(RID)]
@@ -714,7 +714,7 @@ def test_inbound_caller_leaves_while_the_agent_rings() -> None:
 def test_inbound_caller_answered_early_does_not_bridge() -> None:
     d = Driver.inbound()
     assert d.send(LegAnswered(CALLER_CH, at(1))) == []
-    assert d.state is CallState.DIALING_AGENT
+    assert d.state() is CallState.DIALING_AGENT
 
 
 @pytest.mark.parametrize(("origin", "key"), [
