@@ -194,16 +194,19 @@ async def test_a_pbx_going_down_under_a_request_is_named_in_the_cdr(
     request_id = await click2call(http, number("6015"), number(ANSWER))
     await wait_state(http, request_id, "dialing_agent")
     await asyncio.to_thread(stack.pbx.stop)
-    await asyncio.sleep(1)
-    await asyncio.to_thread(stack.pbx.start)
-    await asyncio.to_thread(stack.pbx.wait_ready)
+    try:
+        await asyncio.sleep(1)
+    finally:
+        await asyncio.to_thread(stack.pbx.start)
+        await asyncio.to_thread(stack.pbx.wait_ready)
+        await asyncio.to_thread(stack.wait_agents_registered)
+        await asyncio.to_thread(stack.wait_engine_ready)  # its ARI connection is back too
     rows = await wait_ended(http, request_id, timeout=60)
     assert [(r["dial_status"], r["hangup_cause"]) for r in rows] == [
         ("CHANUNAVAIL", PBX_UNAVAILABLE)]
     after = await statistics(http)
     assert after["platform_failed_calls"] - before["platform_failed_calls"] == 1
     assert after["chanunavail_calls"] == before["chanunavail_calls"]
-    await asyncio.to_thread(stack.wait_agents_registered)
 
 
 async def test_the_journal_is_empty_once_the_database_took_everything(
