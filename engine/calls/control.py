@@ -10,7 +10,11 @@ from datetime import UTC, datetime
 
 from engine.ari.client import AriClient
 from engine.ari.errors import AriUnreachable
-from engine.domain.cdr import CAUSE_PBX_UNAVAILABLE, CAUSE_UNREACHABLE
+from engine.domain.cdr import (
+    CAUSE_ENGINE_UNAVAILABLE,
+    CAUSE_PBX_UNAVAILABLE,
+    CAUSE_UNREACHABLE,
+)
 from engine.domain.commands import (
     Answer,
     BridgeLegs,
@@ -66,9 +70,13 @@ class CallControl:
         now = datetime.now(UTC)
         if isinstance(command, Dial):
             # Asterisk refused to create the channel (e.g. an unregistered extension): the
-            # subscriber is absent. No answer at all means the PBX is away: say so.
-            pbx_away = isinstance(exc, AriUnreachable | TimedOut)
-            cause = CAUSE_PBX_UNAVAILABLE if pbx_away else CAUSE_UNREACHABLE
+            # subscriber is absent. No answer at all means the PBX is away, and ARI refusing
+            # the engine's credentials means the engine cannot use it: say so.
+            cause = CAUSE_UNREACHABLE
+            if isinstance(exc, AriUnreachable | TimedOut):
+                cause = CAUSE_PBX_UNAVAILABLE
+            elif exc.details.get("ari_status") in (401, 403):
+                cause = CAUSE_ENGINE_UNAVAILABLE
             self._feedback(request_id, LegGone(command.channel_id, now, cause))
         elif isinstance(command, Play):
             self._feedback(request_id, PlaybackDone(command.playback_id))

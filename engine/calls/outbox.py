@@ -70,7 +70,8 @@ class SnapshotOutbox:
         Runs at start, before the router restores live calls; waits for as long as the
         database refuses. Returns how many calls were replayed."""
         newest: dict[str, Call] = {}
-        for snapshot in await asyncio.to_thread(self._journal.read):
+        snapshots, end = await asyncio.to_thread(self._journal.read_with_end)
+        for snapshot in snapshots:
             try:
                 call = call_from_json(snapshot)
             except (KeyError, TypeError, ValueError) as exc:
@@ -87,7 +88,9 @@ class SnapshotOutbox:
                     log.warning("journal replay waits for the database",
                                 extra={"error": exc.message})
                     await asyncio.sleep(retry_delay)
-        await asyncio.to_thread(self._journal.clear)
+        async with self._lock:
+            # Calls may have journaled snapshots of their own meanwhile: keep those.
+            await asyncio.to_thread(self._journal.discard_through, end)
         if newest:
             log.info("journal replayed", extra={"calls": len(newest)})
         return len(newest)

@@ -10,7 +10,7 @@ import pytest
 from engine.ari.client import AriClient
 from engine.ari.errors import AriUnreachable, error_for_status
 from engine.calls.control import CallControl
-from engine.domain.cdr import CAUSE_PBX_UNAVAILABLE, CAUSE_UNREACHABLE
+from engine.domain.cdr import CAUSE_ENGINE_UNAVAILABLE, CAUSE_PBX_UNAVAILABLE, CAUSE_UNREACHABLE
 from engine.domain.commands import Dial, Hangup, Play
 from engine.domain.errors import EngineError, NotFound, Rejected, TimedOut
 from engine.domain.events import CallEvent, LegGone, PlaybackDone
@@ -83,6 +83,11 @@ async def test_asterisk_refusing_the_dial_means_the_subscriber_is_absent() -> No
 async def test_an_ari_4xx_refusal_maps_to_subscriber_absent() -> None:
     gone = await dial_fails_with(error_for_status(400, "Endpoint not valid"))
     assert gone.cause == CAUSE_UNREACHABLE
+
+
+async def test_ari_refusing_the_engines_credentials_is_the_engines_failure() -> None:
+    gone = await dial_fails_with(error_for_status(401, "Authentication required"))
+    assert gone.cause == CAUSE_ENGINE_UNAVAILABLE == 900
 
 
 async def test_the_dial_command_reaches_ari_with_the_leg_and_the_trunk() -> None:

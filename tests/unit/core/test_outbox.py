@@ -221,3 +221,25 @@ async def test_replay_of_an_empty_journal_stores_nothing(tmp_path: Path) -> None
     box, repo, _ = outbox(tmp_path)
     assert await box.replay(retry_delay=0.001) == 0
     assert repo.attempts == 0
+
+
+async def test_replay_keeps_what_calls_journaled_while_it_waited(tmp_path: Path) -> None:
+    box, repo, journal = outbox(tmp_path)
+    await box.spool(new_call("aaaaaaaaaa", revision=3))
+    repo.fail = True
+    replay: asyncio.Task[Any] = asyncio.create_task(box.replay(retry_delay=0.001))
+    while repo.attempts < 2:
+        await asyncio.sleep(0.001)
+    assert not await box.save(new_call("bbbbbbbbbb", revision=1))  # journaled meanwhile
+    repo.fail = False
+    assert await asyncio.wait_for(replay, 1) == 1
+    assert revisions(journal) == [("bbbbbbbbbb", 1)]  # not erased with the replayed one
+
+
+def test_an_append_after_a_torn_line_stays_readable(tmp_path: Path) -> None:
+    journal = CallJournal(tmp_path / "journal.jsonl")
+    journal.append({"n": 1})
+    with journal.path.open("ab") as handle:
+        handle.write(b'{"n": 2, "torn')  # the process died mid-write
+    journal.append({"n": 3})
+    assert journal.read() == [{"n": 1}, {"n": 3}]
