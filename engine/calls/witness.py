@@ -9,7 +9,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from engine.domain.witness import ChannelLifetime, cel_time, lifetimes_from_cel
+from engine.domain.witness import (
+    ChannelLifetime,
+    lifetimes_from_records,
+    parse_cel,
+    record_time,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +51,16 @@ def read_lifetimes(path: Path, channel_ids: set[str], since: datetime
     if not channel_ids or not path.exists():
         return {}
     horizon = since - _MARGIN
-    newest_first: list[str] = []
+    newest_first: list[dict[str, object]] = []
     for line in _lines_backwards(path):
-        moment = cel_time(line)
+        record = parse_cel(line)  # each line is parsed once
+        if record is None:
+            continue
+        moment = record_time(record)
         if moment is not None and moment < horizon:
             break
-        newest_first.append(line)
-    return lifetimes_from_cel(reversed(newest_first), channel_ids)
+        newest_first.append(record)
+    return lifetimes_from_records(reversed(newest_first), channel_ids)
 
 
 class CelWitness:

@@ -73,19 +73,26 @@ def fold_cel_record(lifetime: ChannelLifetime, record: dict[str, object]) -> Cha
     return lifetime
 
 
-def lifetimes_from_cel(lines: Iterable[str], channel_ids: Iterable[str]
-                       ) -> dict[str, ChannelLifetime]:
-    """The lifetimes of ``channel_ids`` found in CEL ``lines`` (oldest first); lines that are
-    not CEL JSON (a torn last line, a foreign format) are skipped."""
+def parse_cel(line: str) -> dict[str, object] | None:
+    """One CEL line as a record; None for what is not CEL JSON (a torn last line, a
+    foreign format)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def record_time(record: dict[str, object]) -> datetime | None:
+    return _moment(record.get("eventtime"))
+
+
+def lifetimes_from_records(records: Iterable[dict[str, object]], channel_ids: Iterable[str]
+                           ) -> dict[str, ChannelLifetime]:
+    """The lifetimes of ``channel_ids`` found in CEL ``records`` (oldest first)."""
     wanted = set(channel_ids)
     found: dict[str, ChannelLifetime] = {}
-    for line in lines:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(record, dict):
-            continue
+    for record in records:
         channel_id = record.get("uniqueid")
         if not isinstance(channel_id, str) or channel_id not in wanted:
             continue
@@ -94,13 +101,17 @@ def lifetimes_from_cel(lines: Iterable[str], channel_ids: Iterable[str]
     return found
 
 
+def lifetimes_from_cel(lines: Iterable[str], channel_ids: Iterable[str]
+                       ) -> dict[str, ChannelLifetime]:
+    """``lifetimes_from_records`` over CEL ``lines``; lines that are not CEL are skipped."""
+    records = (record for record in map(parse_cel, lines) if record is not None)
+    return lifetimes_from_records(records, channel_ids)
+
+
 def cel_time(line: str) -> datetime | None:
     """The event time of one CEL line, if it is one."""
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return None
-    return _moment(record.get("eventtime")) if isinstance(record, dict) else None
+    record = parse_cel(line)
+    return record_time(record) if record is not None else None
 
 
 def witnessed_end(
