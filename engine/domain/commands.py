@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from engine.domain.numbers import Party
+from engine.domain.speech import Utterance
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,85 @@ class CallFinished:
     request_id: str
 
 
+# ---- call programs: media, timers, documents -------------------------------------------
+
+
+@dataclass(frozen=True)
+class StopPlayback:
+    playback_id: str
+
+
+@dataclass(frozen=True)
+class Synthesize:
+    """Turn ``utterance`` into audio; the edge answers SpeechReady or SpeechFailed."""
+
+    synthesis_id: str
+    utterance: Utterance
+
+
+@dataclass(frozen=True)
+class RecordChannel:
+    """Record what one answered leg says; the edge answers RecordingDone."""
+
+    channel_id: str
+    name: str
+    max_seconds: int
+    silence_seconds: int
+    beep: bool
+    terminate_on: str  # DTMF keys that stop the recording ("" for none)
+
+
+@dataclass(frozen=True)
+class StopRecording:
+    name: str
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    """Deliver TimerFired(timer_id) at ``fire_at``; timers are kept in the call's snapshot,
+    so they survive an engine restart."""
+
+    timer_id: str
+    fire_at: datetime
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    timer_id: str
+
+
+@dataclass(frozen=True)
+class SendDtmf:
+    """Play ``digits`` to the leg; the edge answers DtmfSent(ref)."""
+
+    channel_id: str
+    digits: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """Fetch the next program (answer_url, action, Redirect); the edge answers
+    DocumentFetched or FetchFailed."""
+
+    fetch_id: str
+    url: str
+    method: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JoinConference:
+    channel_id: str
+    conference: str
+    muted: bool = False
+    start_on_enter: bool = True
+    end_on_exit: bool = False
+
+
 Command = (
     Dial | Answer | Hangup | BridgeLegs | RemoveFromBridge | DestroyBridge | Play | StartRinging
     | StopRinging | StartHold | StopHold | RecordBridge | RecordLeg | CallFinished
+    | StopPlayback | Synthesize | RecordChannel | StopRecording | StartTimer | CancelTimer
+    | SendDtmf | Fetch | JoinConference
 )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from engine.domain.numbers import Party
+from engine.domain.programs.verbs import Verb
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,62 @@ class LegDialStatus:
 class LegDtmf:
     channel_id: str
     digit: str
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class PlaybackDone:
     playback_id: str
+    at: datetime | None = None
+
+
+# ---- what the edge reports back to call programs ----------------------------------------
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    timer_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SpeechReady:
+    """``media`` are URIs the PBX plays (``sound:/path/without/extension``), in order."""
+
+    synthesis_id: str
+    media: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SpeechFailed:
+    synthesis_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecordingDone:
+    name: str
+    duration_seconds: int
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DtmfSent:
+    ref: str
+
+
+@dataclass(frozen=True)
+class DocumentFetched:
+    """The next program arrived (already parsed into verbs)."""
+
+    fetch_id: str
+    verbs: tuple[Verb, ...]
+
+
+@dataclass(frozen=True)
+class FetchFailed:
+    fetch_id: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -117,7 +169,8 @@ class RecordingRequested:
 
 CallEvent = (
     LegRinging | LegAnswered | LegGone | LegWitnessed | LegDroppedByPbx | LegNamed | LegDialStatus
-    | LegDtmf | PlaybackDone
+    | LegDtmf | PlaybackDone | TimerFired | SpeechReady | SpeechFailed | RecordingDone | DtmfSent
+    | DocumentFetched | FetchFailed
     | HangupRequested
     | BlindTransferRequested | AttendedTransferRequested | AttendedTransferCompleted
     | AttendedTransferCancelled | RecordingRequested
