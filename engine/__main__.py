@@ -1,4 +1,5 @@
-"""CLI: ``python -m engine serve | migrate | accounts create|rotate|list``."""
+"""CLI: ``python -m engine serve | migrate | accounts create|rotate|list |
+templates approve|list-pending``."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from engine.ari.backoff import Backoff
+from engine.domain.cdr import http_date
 from engine.domain.errors import EngineError
 from engine.logs import configure_logging
 from engine.services.accounts import AccountService
+from engine.services.templates import TemplateService
 from engine.settings import Settings
 from engine.store.accounts import AccountRepository
 from engine.store.db import Database
+from engine.store.templates import TemplateRepository
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("account_id")
     rotate.add_argument("--token", help="use this token instead of a random one")
     acc.add_parser("list", help="list account ids")
+    templates = sub.add_parser("templates", help="review OTP announce templates (operator)")
+    tpl = templates.add_subparsers(dest="action", required=True)
+    approve = tpl.add_parser("approve", help="approve a template so OTP calls may use it")
+    approve.add_argument("template_id")
+    tpl.add_parser("list-pending", help="templates awaiting approval, one JSON line each")
     return parser
 
 
@@ -62,6 +71,20 @@ async def _accounts(args: argparse.Namespace, db: Database) -> int:
     return 0
 
 
+async def _templates(args: argparse.Namespace, db: Database) -> int:
+    service = TemplateService(TemplateRepository(db))
+    if args.action == "approve":
+        row = await service.approve(args.template_id)
+        print(json.dumps({"template_id": row.template_id, "account": row.account_id,
+                          "status": row.status.value}))
+        return 0
+    for row in await service.pending():
+        print(json.dumps({"template_id": row.template_id, "account": row.account_id,
+                          "name": row.name, "text": row.text,
+                          "created_at": http_date(row.created_at)}))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
@@ -73,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             return serve(settings)
         if args.command == "migrate":
             return asyncio.run(_with_database(settings, _migrated))
+        if args.command == "templates":
+            return asyncio.run(_with_database(settings, lambda db: _templates(args, db)))
         return asyncio.run(_with_database(settings, lambda db: _accounts(args, db)))
     except EngineError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
