@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     # <var_dir>/asterisk/pbx/log/cel-custom/engine-cel.json (the local stack's layout).
     cel_path: Path | None = None
 
+    # Text-to-speech
+    # Where the engine writes speech audio; empty means <var_dir>/asterisk/pbx/tts.
+    tts_path: Path | None = None
+    # The same directory as the PBX sees it (inside its chroot); empty means
+    # /srv/<stack_name>/pbx/tts, where the local stack bind-mounts <var_dir>/asterisk.
+    tts_pbx_path: Path | None = None
+    tts_cache_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
+    tts_workers: int = Field(default=2, ge=1, le=32)  # threads for the neural engine
+    tts_max_concurrent: int = Field(default=4, ge=1, le=256)  # engine runs at a time
+    tts_timeout_seconds: float = Field(default=30.0, gt=0)
+
     # Local stack (``python -m engine.devstack``): the PBX and the simulated carrier run
     # from one Asterisk root; these only matter to the stack tooling, not the daemon.
     asterisk_root: Path = Path("/var/cache/cpaas-engine/asterisk-root")
@@ -115,6 +126,20 @@ class Settings(BaseSettings):
         if self.cel_path is not None:
             return self.cel_path
         return self.var_dir / "asterisk" / "pbx" / "log" / "cel-custom" / "engine-cel.json"
+
+    @property
+    def tts_dir(self) -> Path:
+        """Where the engine writes speech audio."""
+        if self.tts_path is not None:
+            return self.tts_path
+        return self.var_dir / "asterisk" / "pbx" / "tts"
+
+    @property
+    def tts_pbx_dir(self) -> Path:
+        """``tts_dir`` as the PBX sees it, for ``sound:`` URIs."""
+        if self.tts_pbx_path is not None:
+            return self.tts_pbx_path
+        return Path("/srv") / self.stack_name / "pbx" / "tts"
 
     @property
     def recordings_dir(self) -> Path:
