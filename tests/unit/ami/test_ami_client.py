@@ -131,10 +131,19 @@ async def test_unanswered_ping_forces_a_reconnect() -> None:
                                  ping_interval=0.05)
     try:
         await wait_until(lambda: harness.client.connected)
+        # Answered pings keep the one link: several ping rounds, still the first login.
+        await wait_until(lambda: len(fake.named("Ping")) >= 4)
+        assert fake.logins == 1
+        first_link = fake.writers[0]
+        pings_before = len(fake.named("Ping"))
         fake.silent.add("Ping")
         await wait_until(lambda: fake.logins >= 2)
+        # The fake never closed the first link: the client did, after a ping went unanswered.
+        assert first_link.is_closing()
+        assert len(fake.named("Ping")) > pings_before
         fake.silent.discard("Ping")
         await wait_until(lambda: harness.client.connected)
+        assert (await harness.client.ping()).ok
     finally:
         await stop_client(harness)
         await fake.close()
