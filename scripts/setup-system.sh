@@ -8,7 +8,8 @@ if [[ $(id -u) -ne 0 ]]; then
     exit 1
 fi
 
-PACKAGES=(postgresql-15 postgresql-client-15 debootstrap sox util-linux procps ca-certificates)
+PACKAGES=(postgresql-15 postgresql-client-15 debootstrap sox espeak-ng util-linux procps
+          ca-certificates)
 if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
     PACKAGES+=(python3-venv)
 fi
