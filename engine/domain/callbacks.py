@@ -28,7 +28,7 @@ MAX_HORIZON = timedelta(days=366)
 # No zone's offset from UTC is wider than this (Pacific/Kiritimati is +14, Etc/GMT+12 is -12).
 WIDEST_OFFSET = timedelta(hours=14)
 
-_SCHEDULED_AT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+_SCHEDULED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+){0,2}")
 
 
