@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -20,18 +21,25 @@ def settings() -> Settings:
     return Settings()
 
 
+# One test stack per machine: a second session waits for the first instead of tearing its
+# stack down (the ports and var/test are shared).
+STACK_LOCK = Path("/tmp/cpaas-engine-test-stack.lock")
+
+
 @pytest.fixture(scope="session")
 def stack(settings: Settings) -> Iterator[Stack]:
-    stack = Stack(settings, fast_db=True)
-    stack.stop_all()  # leftovers of an interrupted run
-    shutil.rmtree(Path(settings.var_dir), ignore_errors=True)
-    try:
-        stack.start_infra()
-        stack.start_engine()
-        stack.wait_engine_ready()
-        yield stack
-    finally:
-        stack.stop_all()
+    with STACK_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stack = Stack(settings, fast_db=True)
+        stack.stop_all()  # leftovers of an interrupted run
+        shutil.rmtree(Path(settings.var_dir), ignore_errors=True)
+        try:
+            stack.start_infra()
+            stack.start_engine()
+            stack.wait_engine_ready()
+            yield stack
+        finally:
+            stack.stop_all()
 
 
 @pytest.fixture(scope="session")
