@@ -93,7 +93,14 @@ class SpeechService:
                 jobs.append(self._private(utterance, part, call_ref))
             else:
                 jobs.append(self._clip(utterance, part.text, spell=part.spell))
-        results = await asyncio.gather(*jobs, return_exceptions=True)
+        private = any(p.secret and not p.spell and p.text.strip() for p in utterance.parts)
+        if private:
+            self._pending[call_ref] = self._pending.get(call_ref, 0) + 1
+        try:
+            results = await asyncio.gather(*jobs, return_exceptions=True)
+        finally:
+            if private:
+                self._settle(call_ref)
         failure = next((r for r in results if isinstance(r, BaseException)), None)
         if failure is not None:
             log.warning("speech failed", extra={"call_ref": call_ref, "error": str(failure),
@@ -137,21 +144,23 @@ class SpeechService:
     async def _private(self, utterance: Utterance, part: SpeechPart, call_ref: str) -> Path:
         directory = self._calls_dir / call_ref
         dest = directory / f"{uuid.uuid4().hex}.wav"
-        self._pending[call_ref] = self._pending.get(call_ref, 0) + 1
         try:
             directory.mkdir(parents=True, exist_ok=True)
             await self._render(part.text, utterance, dest, part.spell)
         except BaseException:
             dest.unlink(missing_ok=True)
             raise
-        finally:
-            self._pending[call_ref] -= 1
-            if not self._pending[call_ref]:
-                del self._pending[call_ref]
-                if call_ref in self._released:
-                    self._released.discard(call_ref)
-                    shutil.rmtree(directory, ignore_errors=True)
         return dest
+
+    def _settle(self, call_ref: str) -> None:
+        """One private synthesis of the call is over; honour a release that came meanwhile."""
+        self._pending[call_ref] -= 1
+        if self._pending[call_ref]:
+            return
+        del self._pending[call_ref]
+        if call_ref in self._released:
+            self._released.discard(call_ref)
+            shutil.rmtree(self._calls_dir / call_ref, ignore_errors=True)
 
     def _uri(self, path: Path) -> str:
         relative = path.relative_to(self._audio_dir).with_suffix("")

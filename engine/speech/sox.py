@@ -48,14 +48,15 @@ async def run(argv: Sequence[str], stdin: bytes, timeout: float) -> bytes:
 def prosody_effects(prosody: Prosody) -> list[str]:
     """sox effects for pitch and volume (engines without SSML prosody)."""
     effects: list[str] = []
-    cents = PITCH_CENTS[prosody.pitch]
-    if cents:
-        effects += ["pitch", str(cents)]
     gain = VOLUME_DB[prosody.volume]
     if gain is None:
         effects += ["vol", "0"]
     elif gain:
-        effects += ["gain", f"{gain:g}"]
+        effects += ["vol", f"{gain:g}dB"]
+    # Volume first: after ``pitch``, sox -G cannot reclaim its headroom and fails.
+    cents = PITCH_CENTS[prosody.pitch]
+    if cents:
+        effects += ["pitch", str(cents)]
     return effects
 
 
@@ -63,9 +64,9 @@ async def to_telephony(wav: bytes, dest: Path, timeout: float,
                        effects: Sequence[str] = ()) -> None:
     """Convert a WAV (any rate, from memory) to an 8 kHz mono 16-bit WAV at ``dest``.
 
-    ``-G`` guards against clipping when effects add gain.
+    ``-G`` guards against clipping when effects add gain; ``-D``: no dither noise.
     """
     if not wav:
         raise SynthesisFailed("the speech engine produced no audio")
-    await run(["sox", "-V1", "-G", "-t", "wav", "-", *TELEPHONY_FORMAT, "-t", "wav", str(dest),
-               *effects], wav, timeout)
+    await run(["sox", "-V1", "-G", "-D", "-t", "wav", "-", *TELEPHONY_FORMAT, "-t", "wav",
+               str(dest), *effects], wav, timeout)
