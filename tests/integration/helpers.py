@@ -68,14 +68,16 @@ async def wait_state(http: aiohttp.ClientSession, request_id: str, state: str,
 
 
 async def wait_ended(http: aiohttp.ClientSession, request_id: str,
-                     timeout: float = 30.0) -> list[dict[str, Any]]:
-    """Wait until the call is no longer live; return its CDR rows."""
+                     timeout: float = 30.0,
+                     headers: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Wait until the call (of account_1, or of ``headers``' account) is no longer live;
+    return its CDR rows."""
     async def probe() -> bool:
-        return await live_call(http, request_id) is None
+        return await live_call(http, request_id, headers=headers) is None
 
     await eventually(probe, timeout=timeout, what=f"call {request_id} to end")
     status, body = await call_api(http, "POST", "/api/get_cdr_by_request_id",
-                                  {"request_id": request_id})
+                                  {"request_id": request_id}, headers=headers)
     assert status == 200, body
     rows: list[dict[str, Any]] = body["response"]["result"]
     return rows

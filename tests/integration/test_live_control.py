@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
@@ -10,6 +11,7 @@ import pytest
 
 from tests.integration.helpers import (
     ANSWER,
+    BUSY,
     call_api,
     eventually,
     leg_channel,
@@ -18,11 +20,12 @@ from tests.integration.helpers import (
     wait_ended,
     wait_state,
 )
-from tests.integration.stack import ACCOUNT_2
+from tests.integration.stack import ACCOUNT_1, ACCOUNT_2
 from tests.integration.test_click2call import click2call
 
 pytestmark = pytest.mark.integration
 Call = dict[str, Any]  # a call as GET /api/live_calls shows it
+EPOCH = "Thu, 01 Jan 1970 00:00:00 GMT"  # a CDR's "end" before the leg has ended
 
 
 async def modify(http: aiohttp.ClientSession, body: dict[str, str],
@@ -195,38 +198,84 @@ async def _live_as(http: aiohttp.ClientSession, request_id: str) -> Call:
     return await eventually(probe, what="account_2's call to bridge")
 
 
-async def test_cdr_paging_is_stable_newest_first(http: aiohttp.ClientSession) -> None:
-    status, body = await call_api(http, "POST", "/api/get_cdr_by_date", {
-        "start_call_date": "2020-01-01", "end_call_date": "2100-01-01"}, headers=ACCOUNT_2)
+async def ended_calls_as(http: aiohttp.ClientSession, headers: dict[str, str],
+                         customers: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """One click2call per customer number, for the account of ``headers``, left to end by
+    itself (pick lines that end: 7nnn hangs up after nnn s, 2xxx is busy, …); the CDR
+    rows of each call by request_id, once every leg has ended."""
+    request_ids = []
+    for customer in customers:
+        status, payload = await call_api(http, "POST", "/api/click2call", {
+            "agent_number": number(ANSWER), "caller_id": "15168148111",
+            "destination_number": customer}, headers=headers)
+        assert status == 200, payload
+        request_ids.append(payload["response"]["request_id"])
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for request_id in request_ids:
+        async def finished(request_id: str = request_id) -> list[dict[str, Any]] | None:
+            legs = await wait_ended(http, request_id, headers=headers)
+            done = len(legs) == 2 and all(r["dial_status"] and r["end"] != EPOCH for r in legs)
+            return legs if done else None
+
+        rows[request_id] = await eventually(finished, timeout=40,
+                                            what=f"both legs of {request_id} to end")
+    return rows
+
+
+async def cdr_statistics(http: aiohttp.ClientSession, headers: dict[str, str]) -> dict[str, int]:
+    status, body = await call_api(http, "GET", "/api/get_cdr_statistics", headers=headers)
     assert status == 200, body
-    everything = body["response"]["result"]
-    assert len(everything) >= 4
-    pages = []
-    for offset in range(len(everything)):
-        status, body = await call_api(http, "POST", "/api/get_cdr_by_date", {
-            "start_call_date": "2020-01-01", "end_call_date": "2100-01-01",
-            "record_count": "1", "offset": str(offset)}, headers=ACCOUNT_2)
-        assert status == 200
-        pages.extend(body["response"]["result"])
-    assert [r["id"] for r in pages] == [r["id"] for r in everything]
-    assert len({r["id"] for r in pages}) == len(pages)
-    status, body = await call_api(http, "POST", "/api/get_cdr_by_date", {
-        "start_call_date": "2020-01-01", "end_call_date": "2100-01-01",
-        "record_count": "999999"}, headers=ACCOUNT_2)
-    assert status == 422
-    assert body["response"]["details"]["field"] == "record_count"
-
-
-async def test_cdr_statistics_count_the_accounts_legs(http: aiohttp.ClientSession) -> None:
-    status, body = await call_api(http, "GET", "/api/get_cdr_statistics", headers=ACCOUNT_2)
-    assert status == 200
     result = body["response"]["result"]
     assert set(result) == {"answer_calls", "busy_calls", "cancel_calls", "chanunavail_calls",
                            "congestion_calls", "noanswer_calls", "platform_failed_calls",
                            "total_calls"}
     assert all(isinstance(v, list) and len(v) == 1 for v in result.values())
-    assert result["answer_calls"][0] >= 4
-    assert result["total_calls"][0] == sum(v[0] for k, v in result.items() if k != "total_calls")
+    return {name: value[0] for name, value in result.items()}
+
+
+async def test_cdr_paging_is_stable_newest_first(http: aiohttp.ClientSession) -> None:
+    mine = await ended_calls_as(http, ACCOUNT_2, [number("7001"), number("7001")])
+    my_ids = {row["id"] for legs in mine.values() for row in legs}
+    assert len(my_ids) == 4
+    every_day = {"start_call_date": "2020-01-01", "end_call_date": "2100-01-01"}
+    status, body = await call_api(http, "POST", "/api/get_cdr_by_date", every_day,
+                                  headers=ACCOUNT_2)
+    assert status == 200, body
+    everything = body["response"]["result"]
+    # This test's legs are the account's newest, so they come first.
+    assert {r["id"] for r in everything[:4]} == my_ids
+    dates = [parsedate_to_datetime(r["call_date"]) for r in everything]
+    assert dates == sorted(dates, reverse=True)
+    pages = []
+    for offset in range(len(everything)):
+        status, body = await call_api(http, "POST", "/api/get_cdr_by_date", {
+            **every_day, "record_count": "1", "offset": str(offset)}, headers=ACCOUNT_2)
+        assert status == 200
+        assert len(body["response"]["result"]) == 1
+        pages.extend(body["response"]["result"])
+    assert [r["id"] for r in pages] == [r["id"] for r in everything]
+    assert len({r["id"] for r in pages}) == len(pages)
+    status, body = await call_api(http, "POST", "/api/get_cdr_by_date", {
+        **every_day, "offset": str(len(everything))}, headers=ACCOUNT_2)
+    assert status == 200 and body["response"]["result"] == []
+    status, body = await call_api(http, "POST", "/api/get_cdr_by_date", {
+        **every_day, "record_count": "999999"}, headers=ACCOUNT_2)
+    assert status == 422
+    assert body["response"]["details"]["field"] == "record_count"
+
+
+async def test_cdr_statistics_count_the_accounts_legs(http: aiohttp.ClientSession) -> None:
+    before = await cdr_statistics(http, ACCOUNT_2)
+    others = await cdr_statistics(http, ACCOUNT_1)
+    await ended_calls_as(http, ACCOUNT_2, [number("7001"), number(BUSY)])
+    after = await cdr_statistics(http, ACCOUNT_2)
+    # Two agents and one customer answered; one customer was busy.
+    gained = {name: after[name] - before[name] for name in after}
+    assert gained == {"answer_calls": 3, "busy_calls": 1, "cancel_calls": 0,
+                      "chanunavail_calls": 0, "congestion_calls": 0, "noanswer_calls": 0,
+                      "platform_failed_calls": 0, "total_calls": 4}
+    assert after["total_calls"] == sum(v for k, v in after.items() if k != "total_calls")
+    assert await cdr_statistics(http, ACCOUNT_1) == others
 
 
 async def test_cdr_by_campaign_id_answers_not_found(http: aiohttp.ClientSession) -> None:
