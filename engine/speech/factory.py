@@ -28,8 +28,16 @@ async def open_speech(settings: Settings) -> SpeechService:
     heart = bundled_heart()
     if heart is not None:
         executor = ThreadPoolExecutor(settings.tts_workers, thread_name_prefix="tts")
-        synthesizers[TtsEngine.NEURAL] = HibariSynthesizer(heart, executor, timeout)
-        voices.append(HEART)
+        neural = HibariSynthesizer(heart, executor, timeout)
+        try:
+            await neural.warm_up()
+        except Exception as exc:  # any failure leaves the engine out, not the daemon
+            log.warning("neural speech engine unusable", extra={"error": repr(exc)})
+            executor.shutdown(wait=False)
+            executor = None
+        else:
+            synthesizers[TtsEngine.NEURAL] = neural
+            voices.append(HEART)
     if shutil.which("sox") is None:
         log.warning("sox is missing: speech synthesis will fail")
     log.info("speech engines", extra={"engines": sorted(e.value for e in synthesizers),

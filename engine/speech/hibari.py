@@ -72,6 +72,12 @@ class HibariSynthesizer:
         write_wav(buffer, audio)
         return buffer.getvalue()
 
+    async def warm_up(self) -> None:
+        """Load the model and the pronunciation data in one worker, so the first call does
+        not pay for it; raises if hibari cannot run here."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._wav, "Ready.", 1.0)
+
     async def render(self, text: str, voice: Voice, prosody: Prosody, dest: Path,
                      *, spell: bool = False) -> None:
         """Write ``text`` spoken by heart to ``dest`` (8 kHz mono 16-bit WAV)."""
