@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from engine.domain.numbers import Party
+from engine.domain.programs.state import ProgramState
+from engine.domain.programs.verbs import Program
 
 
 class Origin(StrEnum):
@@ -37,6 +39,7 @@ class CallState(StrEnum):
     DIALING_CUSTOMER = "dialing_customer"
     BRIDGED = "bridged"
     FAILING = "failing"  # the agent hears why the destination failed, then is hung up
+    PROGRAM = "program"  # the answered leg runs a call program (OTP, campaign, answer_url)
     TRANSFERRING = "transferring"  # blind transfer: the target is ringing
     CONSULTING = "consulting"  # attended transfer: the transferer talks to the target
     ENDING = "ending"  # hangups sent; waiting for the last legs to go
@@ -71,6 +74,10 @@ class Leg:
     released: bool = False
     # The PBX hung this leg up as it shut down: its end is the platform's failure.
     dropped_by_pbx: bool = False
+    # The playback the call waits for on this leg (e.g. why the destination failed).
+    playback_id: str | None = None
+    # On hold (attended transfer: the party waiting while the transferer consults).
+    held: bool = False
 
     @property
     def live(self) -> bool:
@@ -78,22 +85,35 @@ class Leg:
 
 
 @dataclass(frozen=True)
+class PendingTimer:
+    """A timer the call waits for; kept in the snapshot so it survives a restart."""
+
+    timer_id: str
+    fire_at: datetime
+
+
+@dataclass(frozen=True)
 class Call:
+    """A call of any origin. ``agent`` and ``customer`` are the parties the origin names
+    (click2call has both, an OTP call only a customer); the legs say who was dialled."""
+
     request_id: str
     account_id: str
     origin: Origin
     state: CallState
     caller_id: str
-    agent: Party
-    customer: Party
     created_at: datetime
+    agent: Party | None = None
+    customer: Party | None = None
     recording: RecordingOption = RecordingOption.OFF
     transcript: bool = False
     legs: tuple[Leg, ...] = ()
     bridge_id: str | None = None
     recordings: tuple[str, ...] = ()
-    failure_playback_id: str | None = None
-    held_channel_id: str | None = None  # attended transfer: the party on hold
+    timers: tuple[PendingTimer, ...] = ()
+    # What the answered leg runs (OTP, campaigns, answer_url), and the run once it started.
+    answer_program: Program = ()
+    program: ProgramState | None = None
     legs_dialled: int = 0
     ended_at: datetime | None = None
     inbound_did: str = ""
@@ -107,6 +127,14 @@ class Call:
     def leg_by_role(self, role: Role) -> Leg | None:
         """The newest leg with ``role``."""
         return next((leg for leg in reversed(self.legs) if leg.role is role), None)
+
+    def held_leg(self) -> Leg | None:
+        return next((leg for leg in self.legs if leg.held and leg.live), None)
+
+    def awaiting_playback(self, playback_id: str) -> Leg | None:
+        """The live leg on which the call waits for ``playback_id`` to finish."""
+        return next((leg for leg in self.legs if leg.playback_id == playback_id and leg.live),
+                    None)
 
     def live_legs(self) -> tuple[Leg, ...]:
         return tuple(leg for leg in self.legs if leg.live)

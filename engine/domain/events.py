@@ -132,6 +132,13 @@ class FetchFailed:
 
 
 @dataclass(frozen=True)
+class CallRestored:
+    """A restarted engine adopted the call from its snapshot."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
 class HangupRequested:
     at: datetime
 
@@ -171,7 +178,7 @@ CallEvent = (
     LegRinging | LegAnswered | LegGone | LegWitnessed | LegDroppedByPbx | LegNamed | LegDialStatus
     | LegDtmf | PlaybackDone | TimerFired | SpeechReady | SpeechFailed | RecordingDone | DtmfSent
     | DocumentFetched | FetchFailed
-    | HangupRequested
+    | HangupRequested | CallRestored
     | BlindTransferRequested | AttendedTransferRequested | AttendedTransferCompleted
     | AttendedTransferCancelled | RecordingRequested
 )

@@ -1,29 +1,27 @@
 """The call state machine: ``advance(call, event) -> (call, commands)``, with no I/O.
 
 Leg facts (ringing, answered, gone, DTMF) are recorded first, the same way in every state.
-Then the table ``_REACTIONS[state][event type]`` decides what the call does next. Last, one
-rule closes every call: when no leg is left alive, the call is ENDED, its bridge destroyed
-and ``CallFinished`` emitted, exactly once, whatever order the events came in.
+Then the reaction table of the call's origin (``{state: {event type: reaction}}``, see
+``click2call.py``, ``inbound.py``) decides what the call does next. Timers the reactions
+start or cancel are tracked in the call itself, so a restarted engine re-arms them. Last,
+one rule closes every call: when no leg is left alive, the call is ENDED, its bridge
+destroyed, its timers cancelled and ``CallFinished`` emitted, exactly once, whatever order
+the events came in.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
-from engine.domain import cdr, transfers
-from engine.domain.call import Call, CallState, Leg, LegState, Origin, Role
+from engine.domain import cdr, click2call, inbound
+from engine.domain.call import Call, CallState, Leg, LegState, Origin, PendingTimer
 from engine.domain.commands import (
-    Answer,
-    BridgeLegs,
     CallFinished,
+    CancelTimer,
     Command,
     DestroyBridge,
-    Play,
-    RecordBridge,
-    StartRinging,
-    StopRinging,
+    StartTimer,
 )
 from engine.domain.events import (
     AttendedTransferCancelled,
@@ -40,42 +38,15 @@ from engine.domain.events import (
     LegNamed,
     LegRinging,
     LegWitnessed,
-    PlaybackDone,
     RecordingRequested,
+    TimerFired,
 )
-from engine.domain.steps import (
-    CallStateConflict,
-    FlowConfig,
-    Reaction,
-    Step,
-    answered_leg,
-    bridge_id_of,
-    dial_leg,
-    hang_up_all,
-    recording_commands,
-)
+from engine.domain.steps import CallStateConflict, Flow, FlowConfig, Step
 
 MAX_DTMF = 64
 
-__all__ = ["CallStateConflict", "FlowConfig", "Step", "advance", "live_counter_key",
-           "start_click2call", "start_inbound"]
-
-
-def start_click2call(call: Call, config: FlowConfig) -> Step:
-    """A click2call begins by dialling the agent."""
-    return dial_leg(replace(call, state=CallState.DIALING_AGENT), Role.AGENT, call.agent, config,
-                 call.created_at)
-
-
-def start_inbound(
-    call: Call, caller_channel_id: str, channel_name: str, config: FlowConfig
-) -> Step:
-    """An inbound call: the caller's channel exists; ring it and dial the agent."""
-    caller = Leg(Role.CUSTOMER, call.customer, caller_channel_id, LegState.RINGING,
-                 call.created_at, channel_name=channel_name)
-    call = replace(call, state=CallState.DIALING_AGENT, legs=(caller,))
-    call, commands = dial_leg(call, Role.AGENT, call.agent, config, call.created_at)
-    return call, [StartRinging(caller_channel_id), *commands]
+__all__ = ["CallStateConflict", "FlowConfig", "Step", "advance", "begin", "flow_of",
+           "live_counter_key"]
 
 
 def advance(call: Call, event: CallEvent, config: FlowConfig) -> Step:
@@ -84,18 +55,33 @@ def advance(call: Call, event: CallEvent, config: FlowConfig) -> Step:
         return call, []
     fresh = _is_fresh(call, event)
     call = _record_leg_fact(call, event)
+    if isinstance(event, TimerFired):
+        call = replace(call, timers=tuple(t for t in call.timers
+                                          if t.timer_id != event.timer_id))
     # A stale leg fact (an unknown or gone leg, a second "answered" for the same leg, as ARI
     # sends with ChannelStateChange then StasisStart) is recorded but never reacted to twice.
     if isinstance(event, LegWitnessed):
         # Asterisk's record of the leg's end: the call reacts as to any other end of a leg.
         event = LegGone(event.channel_id, event.at, event.cause)
-    reaction = _REACTIONS[call.state].get(type(event)) if fresh else None
+    reaction = flow_of(call).table.reaction(call.state, event) if fresh else None
     commands: list[Command] = []
     if reaction is not None:
         call, commands = reaction(call, event, config)
+        call = _track_timers(call, commands)
     elif _is_request(event):
         raise CallStateConflict(f"the call is {call.state.value}; that is not possible now")
     return _close_if_over(call, commands, _event_time(event))
+
+
+def _track_timers(call: Call, commands: list[Command]) -> Call:
+    timers = list(call.timers)
+    for command in commands:
+        if isinstance(command, StartTimer):
+            timers = [t for t in timers if t.timer_id != command.timer_id]
+            timers.append(PendingTimer(command.timer_id, command.fire_at))
+        elif isinstance(command, CancelTimer):
+            timers = [t for t in timers if t.timer_id != command.timer_id]
+    return call if tuple(timers) == call.timers else replace(call, timers=tuple(timers))
 
 
 # ---- leg facts -------------------------------------------------------------------------
@@ -113,6 +99,8 @@ def _record_leg_fact(call: Call, event: CallEvent) -> Call:
 
 def _is_fresh(call: Call, event: CallEvent) -> bool:
     """False for a leg event that cannot change what the call does next."""
+    if isinstance(event, TimerFired):
+        return any(t.timer_id == event.timer_id for t in call.timers)
     if isinstance(event, LegAnswered | LegGone | LegWitnessed | LegDtmf):
         leg = call.leg(event.channel_id)
         if leg is None or not leg.live:
@@ -150,136 +138,29 @@ def _leg_fact(leg: Leg, event: CallEvent) -> Leg:
     return leg
 
 
-# ---- click2call and inbound reactions ---------------------------------------------
+# ---- the tables ----------------------------------------------------------------------
+
+_FLOWS: dict[Origin, Flow] = {
+    Origin.CLICK2CALL: click2call.FLOW,
+    Origin.CALLBACK: click2call.FLOW,
+    Origin.INBOUND: inbound.FLOW,
+}
 
 
-def _failure_media(status: str | None) -> tuple[str, ...]:
-    if status == cdr.BUSY:
-        return ("sound:call-fwd-on-busy",)
-    if status in (cdr.NOANSWER, cdr.CANCEL):
-        return ("sound:number-not-answering",)
-    return ("sound:cannot-complete-as-dialed",)
+def flow_of(call: Call) -> Flow:
+    flow = _FLOWS.get(call.origin)
+    if flow is None:
+        raise ValueError(f"no call flow for origin {call.origin.value}")
+    return flow
 
 
-
-
-
-def _agent_answered(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
-    agent = call.leg(event.channel_id)
-    if agent is None or agent.role is not Role.AGENT:
-        return call, []
-    customer = call.leg_by_role(Role.CUSTOMER)
-    if customer is not None and customer.live:  # inbound: the caller is already waiting
-        call = replace(call, state=CallState.BRIDGED, bridge_id=bridge_id_of(call))
-        call, record = recording_commands(call)
-        bridge = BridgeLegs(bridge_id_of(call), (customer.channel_id, agent.channel_id))
-        return call, [StopRinging(customer.channel_id), Answer(customer.channel_id), bridge,
-                      *record]
-    call = replace(call, state=CallState.DIALING_CUSTOMER)
-    call, dial = dial_leg(call, Role.CUSTOMER, call.customer, config, event.at)
-    # The agent hears ringback (an in-band tone on an answered channel) while it rings.
-    return call, [StartRinging(agent.channel_id), *dial]
-
-
-def _customer_answered(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
-    customer, agent = call.leg(event.channel_id), answered_leg(call, Role.AGENT)
-    if customer is None or customer.role is not Role.CUSTOMER or agent is None:
-        return call, []
-    call = replace(call, state=CallState.BRIDGED, bridge_id=bridge_id_of(call))
-    call, record = recording_commands(call)
-    bridge = BridgeLegs(bridge_id_of(call), (agent.channel_id, customer.channel_id))
-    return call, [StopRinging(agent.channel_id), bridge, *record]
-
-
-def _gone_while_dialing_agent(call: Call, event: LegGone, config: FlowConfig) -> Step:
-    # Inbound: the agent failed or the caller left; either way nobody is left to talk to.
-    return hang_up_all(call)
-
-
-def _gone_while_dialing_customer(call: Call, event: LegGone, config: FlowConfig) -> Step:
-    leg = call.leg(event.channel_id)
-    agent = answered_leg(call, Role.AGENT)
-    if leg is not None and leg.role is Role.CUSTOMER and agent is not None:
-        playback = f"{call.request_id}.failure"
-        call = replace(call, state=CallState.FAILING, failure_playback_id=playback)
-        return call, [StopRinging(agent.channel_id),
-                      Play(agent.channel_id, _failure_media(leg.dial_status), playback)]
-    return hang_up_all(call)
-
-
-def _failure_played(call: Call, event: PlaybackDone, config: FlowConfig) -> Step:
-    if event.playback_id != call.failure_playback_id:
-        return call, []
-    return hang_up_all(call)
-
-
-def _gone_while_bridged(call: Call, event: LegGone, config: FlowConfig) -> Step:
-    leg = call.leg(event.channel_id)
-    if leg is None or leg.released:
-        return call, []
-    return hang_up_all(call)
-
-
-def _hangup_requested(call: Call, event: HangupRequested, config: FlowConfig) -> Step:
-    return hang_up_all(call)
-
-
-def _recording_requested(call: Call, event: RecordingRequested, config: FlowConfig) -> Step:
-    if call.recordings:
-        raise CallStateConflict("the call is already being recorded", code="already_recording")
-    name = f"{call.request_id}-both"
-    return replace(call, recordings=(name,)), [RecordBridge(bridge_id_of(call), name)]
-
-
-def _ignore(call: Call, event: Any, config: FlowConfig) -> Step:
-    return call, []
+def begin(call: Call, config: FlowConfig) -> Step:
+    """A new call's first step, by its origin (the router runs it when it adopts the call)."""
+    return flow_of(call).begin(call, config)
 
 
 _REQUESTS = (HangupRequested, BlindTransferRequested, AttendedTransferRequested,
              AttendedTransferCompleted, AttendedTransferCancelled, RecordingRequested)
-
-_REACTIONS: dict[CallState, dict[type, Reaction]] = {
-    CallState.DIALING_AGENT: {
-        LegAnswered: _agent_answered,
-        LegGone: _gone_while_dialing_agent,
-        HangupRequested: _hangup_requested,
-    },
-    CallState.DIALING_CUSTOMER: {
-        LegAnswered: _customer_answered,
-        LegGone: _gone_while_dialing_customer,
-        HangupRequested: _hangup_requested,
-    },
-    CallState.FAILING: {
-        PlaybackDone: _failure_played,
-        HangupRequested: _hangup_requested,
-    },
-    CallState.BRIDGED: {
-        LegGone: _gone_while_bridged,
-        HangupRequested: _hangup_requested,
-        BlindTransferRequested: transfers.blind_transfer,
-        AttendedTransferRequested: transfers.attended_transfer,
-        RecordingRequested: _recording_requested,
-    },
-    CallState.TRANSFERRING: {
-        LegAnswered: transfers.transfer_answered,
-        LegGone: transfers.gone_while_transferring,
-        HangupRequested: _hangup_requested,
-        RecordingRequested: _recording_requested,
-    },
-    CallState.CONSULTING: {
-        LegAnswered: transfers.consult_answered,
-        LegGone: transfers.gone_while_consulting,
-        LegDtmf: transfers.dtmf_while_consulting,
-        HangupRequested: _hangup_requested,
-        AttendedTransferCompleted: transfers.complete_attended,
-        AttendedTransferCancelled: transfers.cancel_attended,
-        RecordingRequested: _recording_requested,
-    },
-    CallState.ENDING: {
-        HangupRequested: _ignore,
-    },
-    CallState.ENDED: {},
-}
 
 
 def _is_request(event: CallEvent) -> bool:
@@ -295,7 +176,8 @@ def _close_if_over(call: Call, commands: list[Command], at: datetime | None) -> 
         return call, commands
     ended_at = at or max((leg.ended_at for leg in call.legs if leg.ended_at), default=None)
     call = replace(call, state=CallState.ENDED, ended_at=ended_at or call.created_at)
-    closing: list[Command] = []
+    closing: list[Command] = [CancelTimer(t.timer_id) for t in call.timers]
+    call = replace(call, timers=())
     if call.bridge_id is not None:
         closing.append(DestroyBridge(call.bridge_id))
     closing.append(CallFinished(call.request_id))

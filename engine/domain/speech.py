@@ -38,14 +38,23 @@ class Prosody:
     pitch: str = "medium"
 
 
+# Stands in for a secret's text in a stored snapshot: the secret itself is never stored.
+REDACTED = "\x00redacted"
+
+
 @dataclass(frozen=True)
 class SpeechPart:
     """A piece of an utterance. ``spell`` says it character by character (an OTP);
-    ``secret`` marks text that must never reach the shared cache or a log."""
+    ``secret`` marks text that must never reach the shared cache, a log or a snapshot."""
 
     text: str
     spell: bool = False
     secret: bool = False
+
+    @property
+    def redacted(self) -> bool:
+        """A secret restored from a snapshot: its text was never stored."""
+        return self.secret and self.text == REDACTED
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.domain.call import Call, CallState, Leg, LegState, RecordingOption, Role
 from engine.domain.commands import Command, Dial, Hangup, RecordBridge, RecordLeg
@@ -26,8 +26,43 @@ class FlowConfig:
     dial_timeout: int
 
 
-# What the state machine's table holds: (call, event, config) -> (call, commands).
-Reaction = Callable[[Call, Any, FlowConfig], Step]
+E = TypeVar("E")
+
+# What a reaction table holds: (call, event, config) -> (call, commands). The event type is
+# checked when a reaction is registered (ReactionTable.on), so a table cannot pair an event
+# with a reaction written for another.
+Reaction = Callable[[Call, E, FlowConfig], Step]
+_AnyReaction = Callable[[Call, Any, FlowConfig], Step]
+
+
+class ReactionTable:
+    """``{state: {event type: reaction}}`` for one kind of call, built with typed ``on``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._rows: dict[CallState, dict[type, _AnyReaction]] = {}
+
+    def on(self, state: CallState, event_type: type[E], reaction: Reaction[E]) -> ReactionTable:
+        row = self._rows.setdefault(state, {})
+        if event_type in row:
+            raise ValueError(f"{self.name}: {state.value}/{event_type.__name__} declared twice")
+        row[event_type] = reaction
+        return self
+
+    def reaction(self, state: CallState, event: object) -> _AnyReaction | None:
+        return self._rows.get(state, {}).get(type(event))
+
+    def rows(self) -> dict[CallState, dict[type, _AnyReaction]]:
+        """A copy of the table, for documentation and tests."""
+        return {state: dict(row) for state, row in self._rows.items()}
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One origin's behaviour: how its calls begin and how they react."""
+
+    begin: Callable[[Call, FlowConfig], Step]
+    table: ReactionTable
 
 
 def dial_leg(call: Call, role: Role, party: Party, config: FlowConfig, at: datetime) -> Step:
@@ -46,6 +81,14 @@ def hang_up(call: Call, legs: list[Leg], *, release: bool = False) -> Step:
         call = call.with_leg(replace(leg, cancelled=cancelled, released=leg.released or release))
         commands.append(Hangup(leg.channel_id))
     return call, commands
+
+
+def hangup_requested(call: Call, event: object, config: FlowConfig) -> Step:
+    return hang_up_all(call)
+
+
+def ignore(call: Call, event: object, config: FlowConfig) -> Step:
+    return call, []
 
 
 def hang_up_all(call: Call) -> Step:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from engine.domain.call import Call, CallState, Leg, LegState, Role
 from engine.domain.commands import (
@@ -76,7 +75,7 @@ def attended_transfer(call: Call, event: AttendedTransferRequested, config: Flow
         raise NotFound("no such live channel", code="channel_not_found")
     if peer_of(call, held.channel_id) is None:
         raise CallStateConflict("nobody is left to consult the transfer target")
-    call = replace(call, state=CallState.CONSULTING, held_channel_id=held.channel_id)
+    call = replace(call.with_leg(replace(held, held=True)), state=CallState.CONSULTING)
     call, dial = dial_leg(call, Role.CONSULT, event.target, config, event.at)
     return call, [RemoveFromBridge(bridge_id_of(call), held.channel_id),
                   StartHold(held.channel_id), *dial]
@@ -88,8 +87,7 @@ def _consult_target(call: Call) -> Leg | None:
 
 
 def _held(call: Call) -> Leg | None:
-    held = call.leg(call.held_channel_id or "")
-    return held if held is not None and held.live else None
+    return call.held_leg()
 
 
 def consult_answered(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
@@ -98,7 +96,7 @@ def consult_answered(call: Call, event: LegAnswered, config: FlowConfig) -> Step
         return call, []
     bridge = BridgeLegs(bridge_id_of(call), (target.channel_id,))
     if _held(call) is None:  # the held party left while the target rang: a plain call now
-        return replace(call, state=CallState.BRIDGED, held_channel_id=None), [bridge]
+        return replace(call, state=CallState.BRIDGED), [bridge]
     return call, [bridge]
 
 
@@ -106,12 +104,12 @@ def _unhold(call: Call) -> Step:
     held = _held(call)
     if held is None:
         # Nobody is on hold to go back to: whoever is left would sit alone in the bridge.
-        return hang_up_all(replace(call, held_channel_id=None))
-    call = replace(call, state=CallState.BRIDGED, held_channel_id=None)
+        return hang_up_all(call)
+    call = replace(call.with_leg(replace(held, held=False)), state=CallState.BRIDGED)
     return call, [StopHold(held.channel_id), BridgeLegs(bridge_id_of(call), (held.channel_id,))]
 
 
-def complete_attended(call: Call, event: Any, config: FlowConfig) -> Step:
+def complete_attended(call: Call, event: object, config: FlowConfig) -> Step:
     consult = _consult_target(call)
     if consult is None or consult.state is not LegState.ANSWERED:
         raise CallStateConflict("the transfer target has not answered yet")
@@ -121,7 +119,7 @@ def complete_attended(call: Call, event: Any, config: FlowConfig) -> Step:
     return call, [*unhold, *hangups]
 
 
-def cancel_attended(call: Call, event: Any, config: FlowConfig) -> Step:
+def cancel_attended(call: Call, event: object, config: FlowConfig) -> Step:
     if _held(call) is None:
         return hang_up_all(call)  # the held party left: cancelling leaves nobody to talk to
     consult = _consult_target(call)
@@ -133,9 +131,8 @@ def cancel_attended(call: Call, event: Any, config: FlowConfig) -> Step:
 def _peer_of_consult(call: Call) -> Leg | None:
     """While consulting: the answered leg that is neither held nor the consult target."""
     target = _consult_target(call)
-    others = (target.channel_id if target else None, call.held_channel_id)
-    return next((leg for leg in call.legs
-                 if in_conversation(leg) and leg.channel_id not in others), None)
+    return next((leg for leg in call.legs if in_conversation(leg) and not leg.held
+                 and (target is None or leg.channel_id != target.channel_id)), None)
 
 
 def dtmf_while_consulting(call: Call, event: LegDtmf, config: FlowConfig) -> Step:
@@ -157,10 +154,10 @@ def gone_while_consulting(call: Call, event: LegGone, config: FlowConfig) -> Ste
     consult = _consult_target(call)
     if consult is not None and leg.channel_id == consult.channel_id:
         return _unhold(call)  # the target refused or hung up: back to the held party
-    if leg.channel_id == call.held_channel_id:  # the held party left: keep the consultation
+    if leg.held:  # the held party left: keep the consultation
         if consult is not None and consult.state is LegState.ANSWERED:
-            return replace(call, state=CallState.BRIDGED, held_channel_id=None), []
-        return replace(call, held_channel_id=None), []  # the target joins when it answers
+            return replace(call, state=CallState.BRIDGED), []
+        return call, []  # the target joins when it answers
     if consult is not None and consult.state is LegState.ANSWERED:
         return _unhold(call)  # the transferer hung up after consulting: that completes it
     return hang_up_all(call)

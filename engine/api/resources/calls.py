@@ -30,8 +30,8 @@ def live_call_view(call: Call) -> dict[str, Any]:
         "origin": call.origin.value,
         "state": call.state.value,
         "started_at": http_date(call.created_at),
-        "agent_number": call.agent.number,
-        "customer_number": call.customer.number,
+        "agent_number": call.agent.number if call.agent else "",
+        "customer_number": call.customer.number if call.customer else "",
         "caller_id": call.caller_id,
         "legs": [
             {

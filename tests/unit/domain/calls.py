@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from engine.domain.call import Call, CallState, Leg, Origin, RecordingOption
 from engine.domain.commands import CallFinished, Command, DestroyBridge
 from engine.domain.events import CallEvent
-from engine.domain.flow import FlowConfig, advance, start_click2call, start_inbound
+from engine.domain.flow import FlowConfig, advance, begin
+from engine.domain.inbound import caller_leg
 from engine.domain.numbers import Extension, External
 
 RID = "57362de4f0"
@@ -48,13 +49,13 @@ class Driver:
 
     @classmethod
     def click2call(cls, recording: RecordingOption = RecordingOption.OFF) -> Driver:
-        call, commands = start_click2call(new_call(recording), CONFIG)
+        call, commands = begin(new_call(recording), CONFIG)
         return cls(call, commands, list(commands))
 
     @classmethod
     def inbound(cls) -> Driver:
-        call, commands = start_inbound(new_call(origin=Origin.INBOUND), CALLER_CH,
-                                       "PJSIP/carrier-00000001", CONFIG)
+        call, commands = begin(caller_leg(new_call(origin=Origin.INBOUND), CALLER_CH,
+                                          "PJSIP/carrier-00000001"), CONFIG)
         return cls(call, commands, list(commands))
 
     def send(self, event: CallEvent) -> list[Command]:

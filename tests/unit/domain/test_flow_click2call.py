@@ -214,7 +214,7 @@ def test_customer_fails(cause: int, status: str, media: str) -> None:
     assert d.send(LegGone(CUSTOMER_CH, at(20), cause)) == [
         StopRinging(AGENT_CH), Play(AGENT_CH, (media,), FAILURE_PLAYBACK)]
     assert d.state() is CallState.FAILING
-    assert d.call.failure_playback_id == FAILURE_PLAYBACK
+    assert d.leg(AGENT_CH).playback_id == FAILURE_PLAYBACK
     assert d.send(PlaybackDone("some-other-playback")) == []
     assert d.send(PlaybackDone(FAILURE_PLAYBACK)) == [Hangup(AGENT_CH)]
     assert d.state() is CallState.ENDING
@@ -374,7 +374,8 @@ def test_attended_transfer_start() -> None:
         RemoveFromBridge(RID, CUSTOMER_CH), StartHold(CUSTOMER_CH),
         Dial(THIRD_CH, EXT_TARGET, CALLER_ID, 30)]
     assert d.state() is CallState.CONSULTING
-    assert d.call.held_channel_id == CUSTOMER_CH
+    held = d.call.held_leg()
+    assert held is not None and held.channel_id == CUSTOMER_CH
     assert d.send(LegAnswered(THIRD_CH, at(11))) == [BridgeLegs(RID, (THIRD_CH,))]
     assert d.leg(THIRD_CH).role is Role.CONSULT
     # ARI reports an answer twice (ChannelStateChange, then StasisStart): bridge once.
@@ -390,7 +391,7 @@ def test_attended_transfer_complete(event: CallEvent) -> None:
     d = consult_answered()
     assert d.send(event) == COMPLETED
     assert d.state() is CallState.BRIDGED
-    assert d.call.held_channel_id is None
+    assert d.call.held_leg() is None
     assert d.leg(AGENT_CH).released
     assert d.send(LegGone(AGENT_CH, at(21), NORMAL)) == []
     assert d.state() is CallState.BRIDGED

@@ -68,7 +68,8 @@ from engine.domain.events import (
     PlaybackDone,
     RecordingRequested,
 )
-from engine.domain.flow import CallStateConflict, advance, start_click2call, start_inbound
+from engine.domain.flow import CallStateConflict, advance, begin
+from engine.domain.inbound import caller_leg
 from engine.domain.numbers import Party
 from tests.unit.domain.calls import CALLER_CH, CONFIG, EXT_TARGET, TARGET, at, new_call
 
@@ -162,7 +163,7 @@ class CallUnderTest(RuleBasedStateMachine):
                     self.hangups_to_do.append(command.channel_id)
             elif isinstance(command, Play):
                 assert call.state is CallState.FAILING
-                assert command.playback_id == call.failure_playback_id
+                assert call.awaiting_playback(command.playback_id) is not None
                 self.playbacks.append(command.playback_id)
             elif isinstance(command, BridgeLegs):
                 assert command.bridge_id == call.bridge_id
@@ -202,11 +203,11 @@ class CallUnderTest(RuleBasedStateMachine):
 
     def begin(self, recording: RecordingOption, inbound: bool) -> None:
         if inbound:
-            call, commands = start_inbound(new_call(recording, Origin.INBOUND), CALLER_CH,
-                                           "PJSIP/carrier-00000001", CONFIG)
+            call, commands = begin(caller_leg(new_call(recording, Origin.INBOUND), CALLER_CH,
+                                              "PJSIP/carrier-00000001"), CONFIG)
             self.channels[CALLER_CH] = RINGING
         else:
-            call, commands = start_click2call(new_call(recording), CONFIG)
+            call, commands = begin(new_call(recording), CONFIG)
         self.carry_out(call, commands)
 
     # ---- Asterisk -----------------------------------------------------------------------------
@@ -384,7 +385,8 @@ class CallUnderTest(RuleBasedStateMachine):
         if self.c.state is CallState.BRIDGED:
             assert talking <= self.members, (talking, self.members)
         if self.c.state is CallState.CONSULTING:
-            assert self.c.held_channel_id not in self.members
+            held = self.c.held_leg()
+            assert held is None or held.channel_id not in self.members
 
     # ---- the end --------------------------------------------------------------------------
 
