@@ -19,9 +19,11 @@ from engine.ari.backoff import Backoff
 from engine.ari.client import AriClient
 from engine.ari.stream import AriEventStream
 from engine.calls.control import CallControl
+from engine.calls.executors import CommandExecutors, Feedback
 from engine.calls.outbox import SnapshotOutbox
 from engine.calls.reconcile import AsteriskObserver
 from engine.calls.router import CallRouter
+from engine.calls.timers import TimerExecutor
 from engine.calls.translate import ROUTED_EVENT_TYPES
 from engine.calls.witness import CelWitness
 from engine.domain.flow import FlowConfig
@@ -86,8 +88,16 @@ class Daemon:
             config = FlowConfig(dial_timeout=s.dial_timeout_seconds)
             rules = TelephonyRules(s.agent_extensions, s.default_region)
             outbox = SnapshotOutbox(calls, CallJournal(s.journal_path))
-            router = CallRouter(lambda feedback: CallControl(ari, s.trunk_endpoint, feedback),
-                                calls, outbox, config, save_retry=self._backoff)
+            timers: list[TimerExecutor] = []
+
+            def executors(feedback: Feedback) -> CommandExecutors:
+                registry = CommandExecutors()
+                CallControl(ari, s.trunk_endpoint, feedback).register(registry)
+                timers.append(TimerExecutor(feedback))
+                timers[-1].register(registry)
+                return registry
+
+            router = CallRouter(executors, calls, outbox, config, save_retry=self._backoff)
             observer = AsteriskObserver(ari, CelWitness(s.cel_file))
             router.use_asterisk_view(observer.view)
 
@@ -109,10 +119,10 @@ class Daemon:
                 s.recordings_dir,
             )
             router.on_finished(transcripts.on_call_finished)
-            inbound = InboundService(router, calls, ari, rules, config)
+            inbound = InboundService(router, calls, ari, rules)
             router.on_inbound(inbound.on_stasis_start)
             services = build_resources(
-                click2call=Click2CallService(router, calls, rules, config,
+                click2call=Click2CallService(router, rules,
                                              asterisk_up=lambda: stream.connected,
                                              can_transcribe=can_transcribe),
                 modify=ModifyCallService(router, rules),

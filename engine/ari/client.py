@@ -188,12 +188,14 @@ class AriClient:
     async def record_channel(
         self, channel_id: str, name: str, *, fmt: str = "wav", if_exists: IfExists = "fail",
         beep: bool = False, max_duration_seconds: int | None = None,
-        max_silence_seconds: int | None = None,
+        max_silence_seconds: int | None = None, terminate_on: str | None = None,
     ) -> LiveRecording:
-        """``POST /channels/{id}/record``. Conflict if the channel is in a bridge."""
+        """``POST /channels/{id}/record``. Conflict if the channel is in a bridge.
+
+        ``terminate_on`` is ``none``, ``any``, ``*`` or ``#``."""
         params = build_query(name=name, format=fmt, ifExists=if_exists, beep=beep,
                              maxDurationSeconds=max_duration_seconds,
-                             maxSilenceSeconds=max_silence_seconds)
+                             maxSilenceSeconds=max_silence_seconds, terminateOn=terminate_on)
         return await self._typed(LiveRecording, "POST",
                                  channel_path(channel_id, "/record"), params)
 

@@ -1,15 +1,15 @@
-"""Call control: carries out the state machine's commands on Asterisk through ARI."""
+"""Call control: carries out the state machine's ARI commands on Asterisk."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from engine.ari.client import AriClient
 from engine.ari.errors import AriUnreachable
+from engine.calls.executors import CommandExecutors, Feedback
 from engine.domain.cdr import (
     CAUSE_ENGINE_UNAVAILABLE,
     CAUSE_PBX_UNAVAILABLE,
@@ -18,22 +18,26 @@ from engine.domain.cdr import (
 from engine.domain.commands import (
     Answer,
     BridgeLegs,
-    CallFinished,
     Command,
     DestroyBridge,
     Dial,
     Hangup,
+    JoinConference,
     Play,
     RecordBridge,
+    RecordChannel,
     RecordLeg,
     RemoveFromBridge,
+    SendDtmf,
     StartHold,
     StartRinging,
     StopHold,
+    StopPlayback,
+    StopRecording,
     StopRinging,
 )
 from engine.domain.errors import Conflict, EngineError, NotFound, TimedOut
-from engine.domain.events import CallEvent, LegGone, PlaybackDone
+from engine.domain.events import DtmfSent, LegGone, PlaybackDone, RecordingDone
 from engine.domain.numbers import dial_endpoint
 
 log = logging.getLogger(__name__)
@@ -44,8 +48,20 @@ SNOOP_READY_ATTEMPTS, SNOOP_READY_PAUSE = 40, 0.05
 # the core and ARI never reports a digit pressed in a conversation.
 BRIDGE_TYPE = "mixing,dtmf_events"
 
-# Feedback: what call control learned while executing (e.g. a dial Asterisk refused).
-Feedback = Callable[[str, CallEvent], None]
+ARI_COMMANDS: tuple[type, ...] = (
+    Dial, Answer, Hangup, BridgeLegs, RemoveFromBridge, DestroyBridge, Play, StartRinging,
+    StopRinging, StartHold, StopHold, RecordBridge, RecordLeg, StopPlayback,
+    RecordChannel, StopRecording, SendDtmf, JoinConference,
+)
+
+
+def terminate_on(keys: str) -> str:
+    """ARI stops a recording on one key, on any key, or never."""
+    if not keys:
+        return "none"
+    if keys in ("*", "#"):
+        return keys
+    return "any"
 
 
 class CallControl:
@@ -57,14 +73,25 @@ class CallControl:
         self._feedback = feedback
         self._bridges: set[str] = set()
 
+    def register(self, executors: CommandExecutors) -> None:
+        for command_type in ARI_COMMANDS:
+            executors.register(command_type, self.execute)
+
     async def execute(self, request_id: str, command: Command) -> None:
         try:
             await self._execute(request_id, command)
         except NotFound:
-            log.debug("target already gone", extra={"command": repr(command)})
+            log.debug("target already gone", extra={"command": type(command).__name__})
+            self._on_gone(request_id, command)
         except EngineError as exc:
-            log.warning("command failed", extra={"command": repr(command), "error": exc.message})
+            log.warning("command failed",
+                        extra={"command": type(command).__name__, "error": exc.message})
             self._on_failure(request_id, command, exc)
+
+    def _on_gone(self, request_id: str, command: Command) -> None:
+        # Whoever waits for the outcome of a command on a vanished target is told it is over.
+        if isinstance(command, RecordChannel):
+            self._feedback(request_id, RecordingDone(command.name, 0))
 
     def _on_failure(self, request_id: str, command: Command, exc: EngineError) -> None:
         now = datetime.now(UTC)
@@ -79,7 +106,11 @@ class CallControl:
                 cause = CAUSE_ENGINE_UNAVAILABLE
             self._feedback(request_id, LegGone(command.channel_id, now, cause))
         elif isinstance(command, Play):
-            self._feedback(request_id, PlaybackDone(command.playback_id))
+            self._feedback(request_id, PlaybackDone(command.playback_id, now))
+        elif isinstance(command, RecordChannel):
+            self._feedback(request_id, RecordingDone(command.name, 0, now))
+        elif isinstance(command, SendDtmf):
+            self._feedback(request_id, DtmfSent(command.ref))
 
     async def _execute(self, request_id: str, command: Command) -> None:
         ari = self._ari
@@ -124,8 +155,34 @@ class CallControl:
                 await ari.snoop(command.channel_id, command.snoop_id, spy="in",
                                 app_args="snoop")
                 await self._record_new_channel(command.snoop_id, command.name)
-            case CallFinished():
-                pass
+            case StopPlayback():
+                await ari.stop_playback(command.playback_id)
+            case RecordChannel():
+                await ari.record_channel(
+                    command.channel_id, command.name, if_exists="overwrite", beep=command.beep,
+                    max_duration_seconds=command.max_seconds or None,
+                    max_silence_seconds=command.silence_seconds or None,
+                    terminate_on=terminate_on(command.terminate_on))
+            case StopRecording():
+                await ari.stop_recording(command.name)
+            case SendDtmf():
+                await self._send_dtmf(command)
+                self._feedback(request_id, DtmfSent(command.ref))
+            case JoinConference():
+                await self._join_conference(command)
+
+    async def _send_dtmf(self, command: SendDtmf) -> None:
+        # Plivo's "w" waits half a second and "W" a second; ARI pauses on "," (100 ms each).
+        digits = command.digits.replace("W", ",,,,,,,,,,").replace("w", ",,,,,")
+        await self._ari.send_dtmf(command.channel_id, digits)
+
+    async def _join_conference(self, command: JoinConference) -> None:
+        bridge_id = f"conference-{command.conference}"
+        if bridge_id not in self._bridges:
+            with contextlib.suppress(EngineError):  # it may exist already (another member)
+                await self._ari.create_bridge(bridge_id, BRIDGE_TYPE)
+            self._bridges.add(bridge_id)
+        await self._ari.add_channels(bridge_id, [command.channel_id])
 
     async def _record_new_channel(self, channel_id: str, name: str) -> None:
         # A snoop channel exists as soon as ARI answers, but it enters Stasis a moment later;

@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
 
 from engine.ari.backoff import Backoff
-from engine.ari.events import AriEvent, StasisStart
-from engine.calls.control import CallControl
+from engine.ari.events import AriEvent, RecordingFailed, RecordingFinished, StasisStart
+from engine.calls.executors import CommandExecutors, Feedback
 from engine.calls.outbox import SnapshotOutbox
 from engine.calls.reconcile import AsteriskView, ViewTaker
 from engine.calls.translate import channel_of, translate
+from engine.calls.worker import CallWorker, PersistFirst
 from engine.domain.call import Call
-from engine.domain.commands import CallFinished, Command
+from engine.domain.commands import CallFinished, Command, Hangup, StartTimer
 from engine.domain.errors import NotFound
 from engine.domain.events import CallEvent, LegNamed
-from engine.domain.flow import FlowConfig, advance, live_counter_key
+from engine.domain.flow import FlowConfig, advance, begin, live_counter_key
 from engine.domain.witness import witnessed_end
-from engine.logs import channel_var, request_id_var
-from engine.store.calls import CallRepository
+from engine.store.calls import CallRepository, UnreadableCall
 
 log = logging.getLogger(__name__)
 
@@ -46,24 +48,24 @@ class _Feedback:
     event: CallEvent
 
 
-@dataclass
-class _Worker:
-    queue: asyncio.Queue[Call | Command | None] = field(default_factory=asyncio.Queue)
-    task: asyncio.Task[None] | None = None
+@dataclass(frozen=True)
+class _Launch:
+    call: Call
+    adopted: asyncio.Future[Call]
 
 
-Input = AriEvent | _Request | AsteriskView | _Feedback
+Input = AriEvent | _Request | AsteriskView | _Feedback | _Launch
 FinishedHook = Callable[[Call], Awaitable[None]]
-InboundHandler = Callable[[StasisStart], Awaitable[None]]
+InboundHandler = Callable[[StasisStart], Coroutine[Any, Any, None]]
 
 
 class CallRouter:
     def __init__(
-        self, control_factory: Callable[[Callable[[str, CallEvent], None]], CallControl],
+        self, executors_factory: Callable[[Feedback], CommandExecutors],
         repo: CallRepository, outbox: SnapshotOutbox, config: FlowConfig,
         save_retry: Callable[[], Backoff],
     ) -> None:
-        self._control = control_factory(self._feedback)
+        self._executors = executors_factory(self._feedback)
         self._repo = repo
         self._outbox = outbox
         self._config = config
@@ -71,9 +73,12 @@ class CallRouter:
         self._inputs: asyncio.Queue[Input] = asyncio.Queue()
         self._calls: dict[str, Call] = {}
         self._by_channel: dict[str, str] = {}
-        self._workers: dict[str, _Worker] = {}
+        self._workers: dict[str, CallWorker] = {}
         self._finished_hooks: list[FinishedHook] = []
         self._inbound: InboundHandler | None = None
+        # Inbound channels whose call is being looked up: their events wait here.
+        self._pending_inbound: dict[str, list[AriEvent]] = {}
+        self._side_tasks: set[asyncio.Task[None]] = set()
         self._take_view: ViewTaker | None = None
         self._restored = asyncio.Event()
 
@@ -96,14 +101,15 @@ class CallRouter:
     def _feedback(self, request_id: str, event: CallEvent) -> None:
         self._inputs.put_nowait(_Feedback(request_id, event))
 
-    def start(self, call: Call, commands: list[Command]) -> None:
-        """Adopt a new call (already persisted) and carry out its first commands.
+    async def launch(self, call: Call) -> Call:
+        """The one way a new call starts, whatever its origin: the router runs its first
+        step, adopts it, and makes its first snapshot durable before any command runs.
 
-        Adoption is immediate, so the live counts include the call as soon as the API
-        answers; no event can concern it before its first command runs.
-        """
-        self._adopt(call)
-        self._dispatch(call, commands)
+        Returns once the call is adopted, so the live counts include it as soon as the API
+        answers. Raises what the first step raises (a call its flow cannot begin)."""
+        adopted: asyncio.Future[Call] = asyncio.get_running_loop().create_future()
+        self._inputs.put_nowait(_Launch(call, adopted))
+        return await adopted
 
     async def request(
         self, account_id: str, channel: str, make_event: Callable[[str], CallEvent]
@@ -147,11 +153,25 @@ class CallRouter:
         """Replay the journal, then re-adopt calls a previous engine left live;
         reconciliation settles them."""
         await self._outbox.replay()
-        for call in await self._repo.live_calls():
+        calls, unreadable = await self._repo.live_calls()
+        for call in calls:
             self._adopt(call)
+            if call.timers:  # re-armed; one whose moment passed fires at once
+                self._dispatch(call, [StartTimer(t.timer_id, t.fire_at) for t in call.timers])
+        for lost in unreadable:
+            await self._close_unreadable(lost)
         if self._calls:
             log.info("restored live calls", extra={"calls": len(self._calls)})
         self._restored.set()
+
+    async def _close_unreadable(self, lost: UnreadableCall) -> None:
+        # Better a clean end than a crash loop while other calls are live: its channels
+        # are hung up and the call is closed with the CDRs it had.
+        log.error("call snapshot unreadable; closing the call",
+                  extra={"request_id": lost.request_id, "error": lost.reason})
+        for channel_id in lost.channel_ids:
+            await self._executors.execute(lost.request_id, Hangup(channel_id))
+        await self._repo.close_unreadable(lost.request_id, datetime.now(UTC))
 
     async def run(self) -> None:
         while True:
@@ -164,22 +184,55 @@ class CallRouter:
     async def close(self) -> None:
         """Stop every call worker; snapshots the database has not taken go to the journal."""
         tasks = [w.task for w in self._workers.values() if w.task is not None]
+        tasks.extend(self._side_tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _handle(self, item: Input) -> None:
-        if isinstance(item, _Request):
+        if isinstance(item, _Launch):
+            self._handle_launch(item)
+        elif isinstance(item, _Request):
             self._handle_request(item)
         elif isinstance(item, AsteriskView):
             self._handle_reconciled(item)
         elif isinstance(item, _Feedback):
             self._apply(item.request_id, item.event)
         elif isinstance(item, StasisStart) and item.args[:1] == ["inbound"]:
-            if self._inbound is not None:
-                await self._inbound(item)
+            self._hand_over_inbound(item)
         else:
             self._handle_ari(item)
+
+    def _hand_over_inbound(self, event: StasisStart) -> None:
+        """The inbound service looks the DID up (database, ARI) off this loop; meanwhile
+        the caller's events are held, then replayed once its call is launched."""
+        if self._inbound is None:
+            return
+        channel_id = event.channel.id
+        self._pending_inbound[channel_id] = []
+        task = asyncio.create_task(self._inbound(event), name=f"inbound-{channel_id}")
+        self._side_tasks.add(task)
+
+        def done(task: asyncio.Task[None]) -> None:
+            self._side_tasks.discard(task)
+            self._pending_inbound.pop(channel_id, None)  # declined: nothing to replay
+            if not task.cancelled() and task.exception() is not None:
+                log.error("inbound hand-over failed", exc_info=task.exception())
+
+        task.add_done_callback(done)
+
+    def _handle_launch(self, item: _Launch) -> None:
+        try:
+            call, commands = begin(item.call, self._config)
+        except Exception as exc:
+            item.adopted.set_exception(exc)
+            return
+        self._adopt(call)
+        self._dispatch(call, commands, persist_first=True)
+        item.adopted.set_result(call)
+        for leg in call.legs:
+            for event in self._pending_inbound.pop(leg.channel_id, []):
+                self._handle_ari(event)
 
     def _adopt(self, call: Call) -> None:
         self._calls[call.request_id] = call
@@ -190,12 +243,18 @@ class CallRouter:
 
     def _handle_ari(self, event: AriEvent) -> None:
         ids = channel_of(event)
-        if ids is None:
+        if isinstance(event, RecordingFinished | RecordingFailed):
+            # Program recordings are named "<request_id>-<what>".
+            request_id: str | None = event.recording.name.split("-")[0]
+        elif ids is None:
             # Playbacks are named after their call: "<request_id>.<what>".
             playback = getattr(event, "playback", None)
             request_id = playback.id.split(".")[0] if playback is not None else None
         else:
             request_id = self._by_channel.get(ids[0])
+            if request_id is None and ids[0] in self._pending_inbound:
+                self._pending_inbound[ids[0]].append(event)
+                return
         if request_id is None or request_id not in self._calls:
             return
         for domain_event in translate(event):
@@ -261,17 +320,18 @@ class CallRouter:
 
     # ---- per-call workers ---------------------------------------------------------------
 
-    def _dispatch(self, call: Call, commands: list[Command]) -> None:
+    def _dispatch(self, call: Call, commands: list[Command], *,
+                  persist_first: bool = False) -> None:
         worker = self._workers.get(call.request_id)
         if worker is None:
-            worker = self._workers[call.request_id] = _Worker()
-            worker.task = asyncio.create_task(self._work(call.request_id, worker),
-                                              name=f"call-{call.request_id}")
-        worker.queue.put_nowait(call)
+            worker = self._workers[call.request_id] = CallWorker(
+                call.request_id, self._outbox, self._executors, self._save_retry(),
+                self._worker_done)
+        worker.put(PersistFirst(call) if persist_first else call)
         for command in commands:
-            worker.queue.put_nowait(command)
+            worker.put(command)
         if any(isinstance(c, CallFinished) for c in commands):
-            worker.queue.put_nowait(None)
+            worker.put(None)
 
     def _forget(self, call: Call) -> None:
         self._calls.pop(call.request_id, None)
@@ -280,56 +340,21 @@ class CallRouter:
             if leg.channel_name:
                 self._by_channel.pop(leg.channel_name, None)
 
-    async def _work(self, request_id: str, worker: _Worker) -> None:
-        request_id_var.set(request_id)
-        last: Call | None = None
-        unsaved: Call | None = None
-        finished = retrying = False
-        retry = self._save_retry()
-        try:
-            while True:
-                if unsaved is not None and not retrying and worker.queue.empty():
-                    # Snapshots that follow each other coalesce: the newest is saved as soon
-                    # as the worker has nothing else to do.
-                    if await self._outbox.save(unsaved):
-                        unsaved = None
-                        retry.reset()
-                    else:
-                        retrying = True
-                if finished and unsaved is None:
-                    break
-                delay = retry.next_delay() if retrying else None
-                if finished:  # nothing else will come: retry for as long as the DB is away
-                    await asyncio.sleep(delay or 0)
-                    retrying = False
-                    continue
-                try:
-                    item = await asyncio.wait_for(worker.queue.get(), delay)
-                except TimeoutError:
-                    retrying = False  # time to try the database again
-                    continue
-                if item is None:
-                    finished = True
-                elif isinstance(item, Call):
-                    last = unsaved = item
-                    if retrying:  # the database is away: keep the newest state durable now
-                        await self._outbox.spool(item)
-                else:
-                    # Commands go first: the call must not wait for the database to progress.
-                    channel_var.set(getattr(item, "channel_id", None))
-                    await self._control.execute(request_id, item)
-        finally:
-            if unsaved is not None:
-                # Stopping before the database took it (shutdown): the journal keeps it.
-                self._outbox.spool_now(unsaved)
-            self._workers.pop(request_id, None)
-            if last is not None and finished:
-                # Only now does the call leave the live views: whoever sees it gone finds
-                # its final CDRs already stored.
-                self._forget(last)
-        if last is not None:
-            for hook in self._finished_hooks:
-                try:
-                    await hook(last)
-                except Exception:
-                    log.exception("finished hook failed")
+    def _worker_done(self, worker: CallWorker) -> None:
+        self._workers.pop(worker.request_id, None)
+        last = worker.last
+        if last is not None and worker.finished:
+            # Only now does the call leave the live views: whoever sees it gone finds its
+            # final CDRs already stored.
+            self._forget(last)
+        if last is not None and worker.settled:  # hooks read the stored CDRs
+            task = asyncio.create_task(self._run_finished_hooks(last))
+            self._side_tasks.add(task)
+            task.add_done_callback(self._side_tasks.discard)
+
+    async def _run_finished_hooks(self, call: Call) -> None:
+        for hook in self._finished_hooks:
+            try:
+                await hook(call)
+            except Exception:
+                log.exception("finished hook failed")

@@ -10,10 +10,8 @@ from engine.calls.router import CallRouter
 from engine.domain.accounts import Account
 from engine.domain.call import Call, CallState, Origin, RecordingOption
 from engine.domain.errors import InvalidField, Unavailable
-from engine.domain.flow import FlowConfig, start_click2call
 from engine.domain.ids import new_request_id
 from engine.domain.numbers import External, normalize_number, parse_party
-from engine.store.calls import CallRepository
 
 # The seed's own example sends "recording_option":"on"; it means "record the call".
 _RECORDING_ALIASES = {"on": RecordingOption.BOTH}
@@ -36,17 +34,18 @@ class TelephonyRules:
 
 class Click2CallService:
     def __init__(
-        self, router: CallRouter, repo: CallRepository, rules: TelephonyRules,
-        config: FlowConfig, *, asterisk_up: Callable[[], bool], can_transcribe: bool,
+        self, router: CallRouter, rules: TelephonyRules, *, asterisk_up: Callable[[], bool],
+        can_transcribe: bool,
     ) -> None:
         self._router = router
-        self._repo = repo
         self._rules = rules
-        self._config = config
         self._asterisk_up = asterisk_up
         self._can_transcribe = can_transcribe
 
-    def build_call(self, account: Account, order: Click2CallOrder, now: datetime) -> Call:
+    def build_call(
+        self, account: Account, order: Click2CallOrder, now: datetime, *,
+        origin: Origin = Origin.CLICK2CALL, request_id: str | None = None,
+    ) -> Call:
         """Validate an order into a new call (pure apart from the request id)."""
         rules = self._rules
         agent = parse_party(order.agent_number, "agent_number", rules.extensions,
@@ -71,8 +70,8 @@ class Click2CallService:
         if transcript == "on" and recording is RecordingOption.OFF:
             recording = RecordingOption.BOTH  # a transcript needs the audio
         return Call(
-            request_id=new_request_id(), account_id=account.account_id,
-            origin=Origin.CLICK2CALL, state=CallState.DIALING_AGENT, caller_id=caller_id,
+            request_id=request_id or new_request_id(), account_id=account.account_id,
+            origin=origin, state=CallState.DIALING_AGENT, caller_id=caller_id,
             agent=agent,
             customer=customer, created_at=now, recording=recording,
             transcript=transcript == "on",
@@ -80,10 +79,17 @@ class Click2CallService:
 
     async def start(self, account: Account, order: Click2CallOrder) -> str:
         """Place the call and return its request id at once."""
-        call = self.build_call(account, order, datetime.now(UTC))
+        return await self.place(account.account_id, order, origin=Origin.CLICK2CALL,
+                                request_id=new_request_id())
+
+    async def place(self, account_id: str, order: Click2CallOrder, *, origin: Origin,
+                    request_id: str) -> str:
+        """Place a click2call for ``account_id`` (the API's, or a scheduled callback's).
+
+        The router makes the call's first snapshot durable before it dials anyone."""
+        call = self.build_call(Account(account_id), order, datetime.now(UTC), origin=origin,
+                               request_id=request_id)
         if not self._asterisk_up():
             raise Unavailable("Asterisk is not reachable right now")
-        call, commands = start_click2call(call, self._config)
-        await self._repo.save(call)
-        self._router.start(call, commands)
+        await self._router.launch(call)
         return call.request_id

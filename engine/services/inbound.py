@@ -13,8 +13,8 @@ from engine.calls.router import CallRouter
 from engine.domain.accounts import Account
 from engine.domain.call import Call, CallState, Origin
 from engine.domain.errors import EngineError, InvalidField, NotFound
-from engine.domain.flow import FlowConfig, start_inbound
 from engine.domain.ids import new_request_id
+from engine.domain.inbound import caller_leg
 from engine.domain.numbers import Extension, External, normalize_number
 from engine.services.click2call import TelephonyRules
 from engine.store.calls import CallRepository, Did
@@ -34,16 +34,17 @@ def _caller_party(number: str, region: str) -> External:
 class InboundService:
     def __init__(
         self, router: CallRouter, repo: CallRepository, ari: AriClient, rules: TelephonyRules,
-        config: FlowConfig,
     ) -> None:
         self._router = router
         self._repo = repo
         self._ari = ari
         self._rules = rules
-        self._config = config
 
     async def on_stasis_start(self, event: StasisStart) -> None:
-        """A carrier call entered Stasis with args ["inbound", DID]."""
+        """A carrier call entered Stasis with args ["inbound", DID].
+
+        The router runs this beside its loop (the lookups take I/O) and holds the
+        caller's events until the call is launched."""
         try:
             await self._adopt(event)
         except EngineError as exc:
@@ -61,18 +62,16 @@ class InboundService:
             await self._hang_up(channel.id)
             return
         caller = _caller_party(channel.caller.number, self._rules.default_region)
-        call = Call(
+        call = caller_leg(Call(
             request_id=new_request_id(), account_id=route.account_id, origin=Origin.INBOUND,
             state=CallState.DIALING_AGENT, caller_id=caller.number or did,
             agent=Extension(route.agent), customer=caller, created_at=datetime.now(UTC),
             inbound_did=did,
-        )
-        call, commands = start_inbound(call, channel.id, channel.name, self._config)
+        ), channel.id, channel.name)
         # A channel that entered Stasis from the dialplan is only followed while it is in
         # Stasis; subscribing keeps its ChannelDestroyed (and hangup cause) coming to us.
         await self._ari.subscribe(f"channel:{channel.id}")
-        await self._repo.save(call)
-        self._router.start(call, commands)
+        await self._router.launch(call)
 
     async def _hang_up(self, channel_id: str) -> None:
         with contextlib.suppress(EngineError):

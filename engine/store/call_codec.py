@@ -1,17 +1,45 @@
-"""Call snapshots to and from JSON, so a restarted engine can rebuild its live calls."""
+"""Call snapshots to and from JSON, so a restarted engine can rebuild its live calls.
+
+Snapshots are versioned (``snapshot_version``). A snapshot written by an older engine is
+migrated step by step to the current version; one that cannot be read (a newer engine's,
+or a damaged one) raises ``UnreadableSnapshot``, and the router closes that call cleanly
+instead of crashing while other calls are live.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from engine.domain.call import Call, CallState, Leg, LegState, Origin, RecordingOption, Role
+from engine.domain.call import (
+    Call,
+    CallState,
+    Leg,
+    LegState,
+    Origin,
+    PendingTimer,
+    RecordingOption,
+    Role,
+)
 from engine.domain.numbers import Extension, External, Party
+from engine.store import program_codec
+
+SNAPSHOT_VERSION = 2
 
 _ENUMS: dict[str, Any] = {"origin": Origin, "state": CallState, "recording": RecordingOption,
                           "role": Role}
 _LEG_ENUMS: dict[str, Any] = {"role": Role, "state": LegState}
+_CALL_DATES = {"created_at", "ended_at"}
+_LEG_DATES = {"created_at", "answered_at", "ended_at"}
+_CALL_FIELDS = {f.name for f in fields(Call)}
+_PROGRAM_FIELDS = ("answer_program", "program")
+_LEG_FIELDS = {f.name for f in fields(Leg)}
+
+
+class UnreadableSnapshot(ValueError):
+    """This engine cannot rebuild the call from its snapshot."""
 
 
 def _party_out(party: Party) -> dict[str, str]:
@@ -40,8 +68,14 @@ def _object_out(obj: Any) -> dict[str, Any]:
 
 
 def call_to_json(call: Call) -> dict[str, Any]:
-    data = _object_out(call)
+    data = {f.name: _value_out(getattr(call, f.name)) for f in fields(call)
+            if f.name not in _PROGRAM_FIELDS}
+    data["answer_program"] = program_codec.encode(call.answer_program)
+    data["program"] = program_codec.encode(call.program)
     data["legs"] = [_object_out(leg) for leg in call.legs]
+    data["timers"] = [{"timer_id": t.timer_id, "fire_at": t.fire_at.isoformat()}
+                      for t in call.timers]
+    data["snapshot_version"] = SNAPSHOT_VERSION
     return data
 
 
@@ -57,15 +91,73 @@ def _value_in(name: str, value: Any, enums: dict[str, Any], dates: set[str]) -> 
     return value
 
 
-_CALL_DATES = {"created_at", "ended_at"}
-_LEG_DATES = {"created_at", "answered_at", "ended_at"}
+# ---- migrations: each takes a snapshot of version N and returns version N + 1 ---------
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 kept the failure playback and the held party on the call; v2 keeps them on
+    the leg concerned, and has pending timers."""
+    data = dict(data)
+    playback = data.pop("failure_playback_id", None)
+    held = data.pop("held_channel_id", None)
+    legs = [dict(leg) for leg in data.get("legs", [])]
+    if playback:
+        agent = next((leg for leg in reversed(legs) if leg.get("role") == "agent"), None)
+        if agent is not None:
+            agent["playback_id"] = playback
+    for leg in legs:
+        if held and leg.get("channel_id") == held:
+            leg["held"] = True
+    data["legs"] = legs
+    data["timers"] = []
+    data["answer_program"] = []
+    data["program"] = None
+    return data
+
+
+_MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 def call_from_json(data: dict[str, Any]) -> Call:
+    """Rebuild a call from any snapshot version this engine knows; UnreadableSnapshot
+    otherwise."""
+    version = data.get("snapshot_version", 1)
+    if not isinstance(version, int) or version > SNAPSHOT_VERSION or version < 1:
+        raise UnreadableSnapshot(f"snapshot version {version!r} is not one this engine reads")
+    while version < SNAPSHOT_VERSION:
+        data = _MIGRATIONS[version](data)
+        version += 1
+    try:
+        return _decode(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UnreadableSnapshot(f"damaged snapshot: {exc}") from exc
+
+
+def _decode(data: dict[str, Any]) -> Call:
+    values = {k: v for k, v in data.items()
+              if k not in ("legs", "timers", "snapshot_version", *_PROGRAM_FIELDS)}
+    unknown = (set(values) - _CALL_FIELDS) | {
+        name for leg in data["legs"] for name in leg if name not in _LEG_FIELDS}
+    if unknown:
+        raise UnreadableSnapshot(f"unknown snapshot fields {sorted(unknown)}")
     legs = tuple(
         Leg(**{k: _value_in(k, v, _LEG_ENUMS, _LEG_DATES) for k, v in leg.items()})
         for leg in data["legs"]
     )
-    values = {k: _value_in(k, v, _ENUMS, _CALL_DATES) for k, v in data.items() if k != "legs"}
-    values["recordings"] = tuple(values.get("recordings") or ())
-    return Call(**values, legs=legs)
+    timers = tuple(PendingTimer(t["timer_id"], datetime.fromisoformat(t["fire_at"]))
+                   for t in data.get("timers", []))
+    decoded = {k: _value_in(k, v, _ENUMS, _CALL_DATES) for k, v in values.items()}
+    decoded["recordings"] = tuple(decoded.get("recordings") or ())
+    program = program_codec.decode(data.get("program"))
+    answer_program = program_codec.decode(data.get("answer_program") or [])
+    return Call(**decoded, legs=legs, timers=timers, program=program,
+                answer_program=answer_program)
+
+
+def channel_ids_of(data: dict[str, Any]) -> list[str]:
+    """The channel ids a snapshot names, however damaged the rest of it is."""
+    legs = data.get("legs")
+    if not isinstance(legs, list):
+        return []
+    return [leg["channel_id"] for leg in legs
+            if isinstance(leg, dict) and isinstance(leg.get("channel_id"), str)]

@@ -9,7 +9,12 @@ from typing import Any
 
 from engine.domain.call import Call
 from engine.domain.ledger import CdrRecord, cdr_for_leg
-from engine.store.call_codec import call_from_json, call_to_json
+from engine.store.call_codec import (
+    UnreadableSnapshot,
+    call_from_json,
+    call_to_json,
+    channel_ids_of,
+)
 from engine.store.db import Database
 
 _CDR_FIELDS = [f.name for f in fields(CdrRecord)]
@@ -29,6 +34,15 @@ class CdrStatistics:
     noanswer_calls: int
     platform_failed_calls: int
     total_calls: int
+
+
+@dataclass(frozen=True)
+class UnreadableCall:
+    """A live call whose snapshot this engine cannot read: it is closed, not restored."""
+
+    request_id: str
+    channel_ids: tuple[str, ...]
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -57,10 +71,25 @@ class CallRepository:
             if applied is not None and rows:
                 await conn.executemany(self._q["upsert_cdr"], rows)
 
-    async def live_calls(self) -> list[Call]:
+    async def live_calls(self) -> tuple[list[Call], list[UnreadableCall]]:
+        """The calls a previous engine left live, and those it cannot rebuild."""
         async with self._db.connection() as conn:
             rows = await conn.fetch(self._q["live_call_snapshots"])
-        return [call_from_json(json.loads(row["snapshot"])) for row in rows]
+        calls: list[Call] = []
+        unreadable: list[UnreadableCall] = []
+        for row in rows:
+            data = json.loads(row["snapshot"])
+            try:
+                calls.append(call_from_json(data))
+            except UnreadableSnapshot as exc:
+                unreadable.append(UnreadableCall(row["request_id"],
+                                                 tuple(channel_ids_of(data)), str(exc)))
+        return calls, unreadable
+
+    async def close_unreadable(self, request_id: str, at: datetime) -> None:
+        """End a call whose snapshot cannot be read; its CDRs stay as last stored."""
+        async with self._db.connection() as conn:
+            await conn.execute(self._q["close_unreadable_call"], request_id, at)
 
     async def cdrs_by_date(
         self, account_id: str, start: datetime, end: datetime, limit: int, offset: int

@@ -10,7 +10,11 @@ WHERE calls.revision <= EXCLUDED.revision
 RETURNING request_id;
 
 -- name: live_call_snapshots
-SELECT snapshot FROM calls WHERE ended_at IS NULL ORDER BY created_at;
+SELECT request_id, snapshot FROM calls WHERE ended_at IS NULL ORDER BY created_at;
+
+-- name: close_unreadable_call
+UPDATE calls SET state = 'ended', ended_at = $2, updated_at = now()
+WHERE request_id = $1 AND ended_at IS NULL;
 
 -- name: upsert_cdr
 INSERT INTO cdrs (account_id, request_id, uniqueid, role, agent_number, customer_number,

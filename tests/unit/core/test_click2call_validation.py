@@ -9,7 +9,6 @@ import pytest
 from engine.domain.accounts import Account
 from engine.domain.call import RecordingOption
 from engine.domain.errors import InvalidField
-from engine.domain.flow import FlowConfig
 from engine.domain.numbers import Extension, External
 from engine.services.click2call import Click2CallOrder, Click2CallService, TelephonyRules
 
@@ -18,7 +17,7 @@ NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 
 def service(can_transcribe: bool = True) -> Click2CallService:
-    return Click2CallService(None, None, RULES, FlowConfig(5),  # type: ignore[arg-type]
+    return Click2CallService(None, RULES,  # type: ignore[arg-type]
                              asterisk_up=lambda: True, can_transcribe=can_transcribe)
 
 

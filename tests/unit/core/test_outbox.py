@@ -15,7 +15,7 @@ import pytest
 from engine.calls.outbox import SnapshotOutbox
 from engine.domain.call import Call, CallState, Origin
 from engine.domain.errors import Unavailable
-from engine.domain.flow import FlowConfig, start_click2call
+from engine.domain.flow import FlowConfig, begin
 from engine.domain.numbers import Extension, External
 from engine.store.call_codec import call_to_json
 from engine.store.calls import CallRepository
@@ -46,7 +46,7 @@ def new_call(request_id: str = "0123456789", revision: int = 0) -> Call:
     call = Call(request_id=request_id, account_id="account_1", origin=Origin.CLICK2CALL,
                 state=CallState.DIALING_AGENT, caller_id="15168148111", agent=Extension("101"),
                 customer=External("15168141000"), created_at=datetime.now(UTC))
-    return replace(start_click2call(call, CONFIG)[0], revision=revision)
+    return replace(begin(call, CONFIG)[0], revision=revision)
 
 
 def outbox(tmp_path: Path) -> tuple[SnapshotOutbox, MemoryCalls, CallJournal]:

@@ -13,6 +13,8 @@ import pytest
 
 from engine.ari.backoff import Backoff
 from engine.ari.events import parse_event
+from engine.calls.control import ARI_COMMANDS
+from engine.calls.executors import CommandExecutors
 from engine.calls.outbox import SnapshotOutbox
 from engine.calls.reconcile import AsteriskView
 from engine.calls.router import CallRouter
@@ -20,8 +22,9 @@ from engine.domain.call import Call, CallState, Origin
 from engine.domain.commands import Command, Dial
 from engine.domain.errors import NotFound
 from engine.domain.events import CallEvent, HangupRequested
-from engine.domain.flow import FlowConfig, start_click2call
+from engine.domain.flow import FlowConfig
 from engine.domain.numbers import Extension, External
+from engine.store.calls import UnreadableCall
 from engine.store.journal import CallJournal
 
 CONFIG = FlowConfig(dial_timeout=5)
@@ -30,6 +33,12 @@ CONFIG = FlowConfig(dial_timeout=5)
 class RecordingControl:
     def __init__(self) -> None:
         self.commands: list[Command] = []
+
+    def registry(self) -> CommandExecutors:
+        registry = CommandExecutors()
+        for kind in ARI_COMMANDS:
+            registry.register(kind, self.execute)
+        return registry
 
     async def execute(self, request_id: str, command: Command) -> None:
         self.commands.append(command)
@@ -42,8 +51,8 @@ class MemoryCalls:
     async def save(self, call: Call) -> None:
         self.saved[call.request_id] = call
 
-    async def live_calls(self) -> list[Call]:
-        return [c for c in self.saved.values() if c.state is not CallState.ENDED]
+    async def live_calls(self) -> tuple[list[Call], list[UnreadableCall]]:
+        return [c for c in self.saved.values() if c.state is not CallState.ENDED], []
 
 
 def event(kind: str, channel_id: str, **extra: Any) -> Any:
@@ -60,21 +69,19 @@ async def router(tmp_path: Path) -> Any:
     control = RecordingControl()
     repo = MemoryCalls()
     outbox = SnapshotOutbox(repo, CallJournal(tmp_path / "journal"))  # type: ignore[arg-type]
-    router = CallRouter(lambda feedback: control, repo, outbox, CONFIG,  # type: ignore[arg-type,return-value]
-                        save_retry=lambda: Backoff(0.01, 0.05))
+    router = CallRouter(lambda feedback: control.registry(), repo,  # type: ignore[arg-type]
+                        outbox, CONFIG, save_retry=lambda: Backoff(0.01, 0.05))
     await router.restore()
     task = asyncio.create_task(router.run())
     yield router, control, repo
     task.cancel()
 
 
-def new_call(
-    account: str = "account_1", request_id: str = "0123456789"
-) -> tuple[Call, list[Command]]:
+def new_call(account: str = "account_1", request_id: str = "0123456789") -> Call:
     call = Call(request_id=request_id, account_id=account, origin=Origin.CLICK2CALL,
                 state=CallState.DIALING_AGENT, caller_id="15168148111", agent=Extension("101"),
                 customer=External("15168141000"), created_at=datetime.now(UTC))
-    return start_click2call(call, CONFIG)
+    return call
 
 
 async def settle() -> None:
@@ -84,7 +91,7 @@ async def settle() -> None:
 
 async def test_a_started_call_counts_at_once_and_dials(router: Any) -> None:
     r, control, _ = router
-    r.start(*new_call())
+    await r.launch(new_call())
     assert r.live_counts("account_1")["live_calls_c2c"] == 1
     assert r.live_counts("account_2")["live_calls_c2c"] == 0
     await settle()
@@ -99,7 +106,7 @@ async def test_events_drive_the_call_and_the_end_is_stored(router: Any) -> None:
         finished.append(call)
 
     r.on_finished(hook)
-    r.start(*new_call())
+    await r.launch(new_call())
     r.deliver(event("ChannelStateChange", "0123456789.1"))
     await settle()
     assert r.live_calls("account_1")[0].state is CallState.DIALING_CUSTOMER
@@ -114,7 +121,7 @@ async def test_events_drive_the_call_and_the_end_is_stored(router: Any) -> None:
 
 async def test_requests_for_another_accounts_channel_are_not_found(router: Any) -> None:
     r, _, _ = router
-    r.start(*new_call())
+    await r.launch(new_call())
     def make(channel_id: str) -> CallEvent:
         return HangupRequested(datetime.now(UTC))
     with pytest.raises(NotFound):
@@ -127,13 +134,12 @@ async def test_requests_for_another_accounts_channel_are_not_found(router: Any) 
 
 async def test_reconcile_closes_vanished_legs_but_not_new_ones(router: Any) -> None:
     r, _, _ = router
-    old, _ = new_call(request_id="aaaaaaaaaa")
+    old = new_call(request_id="aaaaaaaaaa")
     earlier = old.created_at - timedelta(seconds=5)
-    legs = tuple(replace(leg, created_at=earlier) for leg in old.legs)
-    r.start(replace(old, created_at=earlier, legs=legs), [])
+    await r.launch(replace(old, created_at=earlier))  # its agent leg was dialled earlier
     r.use_asterisk_view(_no_channels)
     await r.reconcile()  # the snapshot is taken now...
-    r.start(*new_call(request_id="bbbbbbbbbb"))  # ...and this call dials after it
+    await r.launch(new_call(request_id="bbbbbbbbbb"))  # ...and this call dials after it
     await settle()
     assert [c.request_id for c in r.live_calls("account_1")] == ["bbbbbbbbbb"]
 

@@ -14,16 +14,17 @@ import pytest
 
 from engine.ari.backoff import Backoff
 from engine.ari.events import AriEvent, parse_event
-from engine.calls.control import CallControl
+from engine.calls.control import ARI_COMMANDS
+from engine.calls.executors import CommandExecutors
 from engine.calls.outbox import SnapshotOutbox
 from engine.calls.router import CallRouter
 from engine.domain.call import Call, CallState, Origin
 from engine.domain.commands import CallFinished, Command, Dial
 from engine.domain.errors import Unavailable
 from engine.domain.events import CallEvent
-from engine.domain.flow import FlowConfig, start_click2call
+from engine.domain.flow import FlowConfig
 from engine.domain.numbers import Extension, External
-from engine.store.calls import CallRepository
+from engine.store.calls import CallRepository, UnreadableCall
 from engine.store.journal import CallJournal
 
 CONFIG = FlowConfig(dial_timeout=5)
@@ -47,8 +48,8 @@ class FlakyCalls:
             raise Unavailable("database is not available")
         self.saved[call.request_id] = call
 
-    async def live_calls(self) -> list[Call]:
-        return [c for c in self.saved.values() if c.state is not CallState.ENDED]
+    async def live_calls(self) -> tuple[list[Call], list[UnreadableCall]]:
+        return [c for c in self.saved.values() if c.state is not CallState.ENDED], []
 
 
 class Control:
@@ -57,6 +58,12 @@ class Control:
     def __init__(self) -> None:
         self.commands: list[Command] = []
         self.dial_gate: asyncio.Event | None = None
+
+    def registry(self) -> CommandExecutors:
+        registry = CommandExecutors()
+        for kind in ARI_COMMANDS:
+            registry.register(kind, self.execute)
+        return registry
 
     async def execute(self, request_id: str, command: Command) -> None:
         self.commands.append(command)
@@ -86,11 +93,11 @@ def destroyed(channel_id: str, cause: int) -> AriEvent:
                         "cause": cause, "cause_txt": "User busy"})
 
 
-def new_call() -> tuple[Call, list[Command]]:
+def new_call() -> Call:
     call = Call(request_id=RID, account_id="account_1", origin=Origin.CLICK2CALL,
                 state=CallState.DIALING_AGENT, caller_id="15168148111", agent=Extension("101"),
                 customer=External("15168141000"), created_at=datetime.now(UTC))
-    return start_click2call(call, CONFIG)
+    return call
 
 
 @pytest.fixture
@@ -101,8 +108,8 @@ def make(tmp_path: Path) -> Maker:
         journal = CallJournal(tmp_path / "journal")
         outbox = SnapshotOutbox(cast(CallRepository, repo), journal)
 
-        def control_factory(feedback: Callable[[str, CallEvent], None]) -> CallControl:
-            return cast(CallControl, control)
+        def control_factory(feedback: Callable[[str, CallEvent], None]) -> CommandExecutors:
+            return control.registry()
 
         router = CallRouter(control_factory, cast(CallRepository, repo), outbox, CONFIG,
                             save_retry=lambda: Backoff(0.01, 0.05))
@@ -137,7 +144,7 @@ async def until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
 
 async def test_a_finished_call_stays_live_until_the_database_takes_it(make: Maker) -> None:
     async with make(FlakyCalls()) as h:
-        h.router.start(*new_call())
+        await h.router.launch(new_call())
         await until(lambda: RID in h.repo.saved)
         assert h.repo.saved[RID].state is CallState.DIALING_AGENT
         h.repo.fail = True
@@ -170,7 +177,7 @@ async def test_a_finished_call_stays_live_until_the_database_takes_it(make: Make
 
 async def test_a_database_failing_a_few_times_still_gets_the_end(make: Maker) -> None:
     async with make(FlakyCalls(failures=3)) as h:
-        h.router.start(*new_call())
+        await h.router.launch(new_call())
         h.router.deliver(destroyed(AGENT_CH, 17))
         await until(lambda: h.router.live_call_count() == 0)
         assert h.repo.attempts >= 4  # three refusals, then the end was taken
@@ -185,7 +192,7 @@ async def test_closing_while_the_database_refuses_keeps_the_end_in_the_journal(
 ) -> None:
     async with make(FlakyCalls()) as h:
         h.repo.fail = True
-        h.router.start(*new_call())
+        await h.router.launch(new_call())
         h.router.deliver(destroyed(AGENT_CH, 17))
         await settle()
         await asyncio.sleep(0.05)
@@ -204,13 +211,15 @@ async def test_closing_while_the_database_refuses_keeps_the_end_in_the_journal(
         assert h.repo.saved[RID].state is CallState.ENDED
 
 
-async def test_closing_before_a_snapshot_was_even_tried_journals_it(make: Maker) -> None:
+async def test_a_new_call_is_durable_before_it_dials_anyone(make: Maker) -> None:
     async with make(FlakyCalls()) as h:
+        h.repo.fail = True
         h.control.dial_gate = asyncio.Event()  # the Dial never returns
-        h.router.start(*new_call())
+        await h.router.launch(new_call())
         await until(lambda: bool(h.control.commands))
-        assert h.repo.attempts == 0  # commands go first; the save waits for them
-        await h.router.close()
+        # The database refused the first snapshot, so it was journaled before the Dial.
+        assert h.repo.attempts == 1
         assert [(s["request_id"], s["state"]) for s in h.journal.read()] == [
             (RID, "dialing_agent")]
-        assert h.router.live_call_count() == 1  # not finished: it never leaves the live view
+        await h.router.close()
+    assert h.router.live_call_count() == 1  # not finished: it never leaves the live view
