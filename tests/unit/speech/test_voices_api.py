@@ -71,3 +71,12 @@ async def test_bad_filters_are_422_naming_the_field(client: Client, query: str,
 
 async def test_needs_credentials(client: Client) -> None:
     assert (await client.get("/api/voices")).status == 401
+
+
+async def test_is_documented_in_openapi(client: Client) -> None:
+    response = await client.get("/api/openapi.json")
+    assert response.status == 200
+    document = await response.json()
+    assert "get" in document["paths"]["/api/voices"]
+    docs = await client.get("/api/docs")
+    assert docs.status == 200 and "/api/voices" in await docs.text()
