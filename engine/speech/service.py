@@ -19,6 +19,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Protocol
 
+from engine.domain.errors import Unavailable
 from engine.domain.speech import Prosody, SpeechPart, TtsEngine, Utterance, Voice
 from engine.domain.speech import spelled_characters as characters
 from engine.domain.voices import VoiceCatalogue
@@ -147,6 +148,11 @@ class SpeechService:
         try:
             directory.mkdir(parents=True, exist_ok=True)
             await self._render(part.text, utterance, dest, part.spell)
+        except Unavailable as exc:
+            dest.unlink(missing_ok=True)
+            # An engine's own message (its stderr) could quote the text: drop it.
+            raise type(exc)("a secret part could not be spoken "
+                            f"({exc.code}, voice {utterance.voice.name})") from None
         except BaseException:
             dest.unlink(missing_ok=True)
             raise

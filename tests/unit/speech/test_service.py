@@ -113,6 +113,10 @@ async def test_failures_are_unavailable_and_call_refs_are_checked(
     ghost = Voice(TtsEngine.STANDARD, "zz-ghost", "en-US", "male")
     with pytest.raises(SpeechUnavailable):
         await speech.synthesize(Utterance((SpeechPart("hello"),), ghost), "call-x")
+    private = Utterance((SpeechPart("hunter2", secret=True),), ghost)
+    with pytest.raises(SpeechUnavailable) as caught:
+        await speech.synthesize(private, "call-x")
+    assert "hunter2" not in str(caught.value) and caught.value.__cause__ is None
     with pytest.raises(ValueError, match="call_ref"):
         await speech.synthesize(Utterance((SpeechPart("hello"),), HEART), "../etc")
     only_espeak = SpeechService(catalogue=VoiceCatalogue(()), synthesizers={},
