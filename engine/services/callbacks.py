@@ -86,7 +86,8 @@ class ScheduleStore(Protocol):
                     reason: str) -> bool: ...
     async def fail_unplaced(self, request_id: str, worker: str, reason: str) -> bool: ...
     async def settle_ended(self) -> None: ...
-    def listen(self, wake: Callable[[], None]) -> AbstractAsyncContextManager[None]: ...
+    def listen(self, wake: Callable[[], None]
+               ) -> AbstractAsyncContextManager[Callable[[], bool]]: ...
 
 
 def order_of(fields: CallbackFields) -> Click2CallOrder:
@@ -199,17 +200,20 @@ class CallbackScheduler:
         """Fire callbacks forever; database outages are waited out with backoff."""
         while True:
             try:
-                async with self._store.listen(self.wake):
+                async with self._store.listen(self.wake) as listening:
                     self._backoff.reset()
-                    await self._serve()
+                    await self._serve(listening)
             except Unavailable as exc:
                 delay = self._backoff.next_delay()
                 log.warning("callback scheduler waiting for the database",
                             extra={"error": str(exc), "retry_in": delay})
                 await asyncio.sleep(delay)
 
-    async def _serve(self) -> None:
+    async def _serve(self, listening: Callable[[], bool]) -> None:
         while True:
+            if not listening():
+                # NOTIFYs would be lost unnoticed: listen again on a fresh connection.
+                raise Unavailable("the LISTEN connection was lost")
             self._wake.clear()  # before reading, so a NOTIFY during the pass is not lost
             await self._store.settle_ended()
             while await self.fire_due():

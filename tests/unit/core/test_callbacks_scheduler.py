@@ -47,6 +47,8 @@ class FakeStore:
         self.wake: Callable[[], None] | None = None
         self.down = 0  # how many more store calls fail as if PostgreSQL were down
         self.next_due_reads = 0
+        self.listens = 0
+        self.listening = False
 
     def now(self) -> float:
         return asyncio.get_running_loop().time()
@@ -118,11 +120,13 @@ class FakeStore:
         self._check()
 
     @asynccontextmanager
-    async def listen(self, wake: Callable[[], None]) -> AsyncIterator[None]:
+    async def listen(self, wake: Callable[[], None]) -> AsyncIterator[Callable[[], bool]]:
         self._check()
         self.wake = wake
+        self.listens += 1
+        self.listening = True
         try:
-            yield
+            yield lambda: self.listening
         finally:
             self.wake = None
 
@@ -255,6 +259,27 @@ async def test_run_waits_out_a_database_outage() -> None:
         while not dialer.placed:
             await asyncio.sleep(0.01)
         assert not task.done()
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_a_lost_listen_connection_is_replaced_at_once() -> None:
+    store = FakeStore()
+    dialer = FakeDialer(store)
+    task = asyncio.create_task(scheduler(store, dialer, safety_seconds=30.0).run())
+    try:
+        while store.wake is None:
+            await asyncio.sleep(0.01)
+        wake = store.wake
+        store.listening = False  # the connection died; asyncpg tells through wake()
+        wake()
+        while store.listens < 2:
+            await asyncio.sleep(0.01)
+        store.add("ggggggggg1")  # a NOTIFY on the new connection
+        while not dialer.placed:
+            await asyncio.sleep(0.01)
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
