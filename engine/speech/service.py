@@ -19,7 +19,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Protocol
 
-from engine.domain.errors import Unavailable
+from engine.domain.errors import Rejected, Unavailable
 from engine.domain.speech import Prosody, SpeechPart, TtsEngine, Utterance, Voice
 from engine.domain.speech import spelled_characters as characters
 from engine.domain.voices import VoiceCatalogue
@@ -79,10 +79,11 @@ class SpeechService:
         """Media URIs (``sound:<pbx path>``) speaking ``utterance``, in order.
 
         ``call_ref`` names the call's private directory (secret parts read as text).
-        Raises ``SpeechUnavailable`` (or a subclass) when an engine cannot run.
+        Raises ``SpeechUnavailable`` (or a subclass) when an engine cannot run, ``Rejected``
+        when ``call_ref`` is not a safe file name.
         """
         if not _CALL_REF.match(call_ref):
-            raise ValueError(f"call_ref {call_ref!r} is not a safe directory name")
+            raise Rejected(f"call_ref {call_ref!r} is not a safe directory name")
         self._engine(utterance.voice)
         jobs: list[Awaitable[Path]] = []
         for part in utterance.parts:

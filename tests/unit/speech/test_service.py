@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.domain.errors import Rejected
 from engine.domain.speech import PITCHES, VOLUMES, Prosody, SpeechPart, TtsEngine, Utterance, Voice
 from engine.domain.voices import HEART, VoiceCatalogue, validate_tts
 from engine.settings import Settings
@@ -117,7 +118,7 @@ async def test_failures_are_unavailable_and_call_refs_are_checked(
     with pytest.raises(SpeechUnavailable) as caught:
         await speech.synthesize(private, "call-x")
     assert "hunter2" not in str(caught.value) and caught.value.__cause__ is None
-    with pytest.raises(ValueError, match="call_ref"):
+    with pytest.raises(Rejected, match="call_ref"):
         await speech.synthesize(Utterance((SpeechPart("hello"),), HEART), "../etc")
     only_espeak = SpeechService(catalogue=VoiceCatalogue(()), synthesizers={},
                                 audio_dir=Path("/nonexistent"), pbx_dir=PBX,
