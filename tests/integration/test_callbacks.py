@@ -175,6 +175,27 @@ async def test_a_callback_due_while_the_engine_is_stopped_fires_once_after_resta
     assert item is not None and item["status"] == "done"
 
 
+async def test_the_scheduler_listens_again_after_postgres_restarts(
+    http: aiohttp.ClientSession, stack: Stack
+) -> None:
+    await asyncio.to_thread(stack.postgres.stop)
+    await asyncio.to_thread(stack.postgres.start)
+    await asyncio.to_thread(stack.postgres.wait_ready)
+
+    async def db_up() -> bool:
+        async with http.get("/readyz") as response:
+            body = await response.json()
+        return bool(body["components"]["db"] == "up")
+
+    await eventually(db_up, timeout=30, what="the engine to see PostgreSQL again")
+    await asyncio.sleep(2)  # the scheduler's own reconnect (backoff at most 1 s here)
+    # Fired on time only if a NOTIFY reached it: its safety re-read is 30 s away.
+    request_id, due = await schedule(http, number(ANSWER), 3)
+    started = await fired_at(http, request_id)
+    assert due - 0.2 <= started <= due + 1.5, started - due
+    await hang_up_when_bridged(http, request_id)
+
+
 async def test_another_account_sees_nothing(http: aiohttp.ClientSession) -> None:
     request_id, _ = await schedule(http, number(ANSWER), 120)
     assert await listed(http, request_id, headers=ACCOUNT_2) is None
