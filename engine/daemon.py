@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -14,6 +15,7 @@ from aiohttp import web
 from engine.ami.client import AmiClient
 from engine.api.app import ApiDeps, build_app
 from engine.api.resources import build_resources
+from engine.api.routes import ResourceGroup
 from engine.api.server import ServerLimits, build_runner
 from engine.ari.backoff import Backoff
 from engine.ari.client import AriClient
@@ -23,23 +25,31 @@ from engine.calls.executors import CommandExecutors, Feedback
 from engine.calls.outbox import SnapshotOutbox
 from engine.calls.reconcile import AsteriskObserver
 from engine.calls.router import CallRouter
+from engine.calls.speech import SpeechExecutor
 from engine.calls.timers import TimerExecutor
 from engine.calls.translate import ROUTED_EVENT_TYPES
 from engine.calls.witness import CelWitness
 from engine.domain.flow import FlowConfig
 from engine.lifecycle import Lifecycle
 from engine.services.accounts import AccountService
+from engine.services.callbacks import CallbackScheduler, CallbackService
 from engine.services.cdrs import CdrService
 from engine.services.click2call import Click2CallService, TelephonyRules
 from engine.services.inbound import InboundService
 from engine.services.modify_call import ModifyCallService
+from engine.services.otp import OtpService
 from engine.services.recordings import RecordingService
+from engine.services.templates import TemplateService
 from engine.services.transcripts import TranscriptService
 from engine.settings import Settings
+from engine.speech.factory import open_speech
+from engine.speech.service import SpeechService
 from engine.store.accounts import AccountRepository
+from engine.store.callbacks import CallbackRepository
 from engine.store.calls import CallRepository
 from engine.store.db import Database
 from engine.store.journal import CallJournal
+from engine.store.templates import TemplateRepository
 from engine.store.transcripts import TranscriptRepository
 from engine.supervisor import Supervisor
 from engine.transcription.whisper import WhisperTranscriber, transcription_available
@@ -62,6 +72,13 @@ class Readiness:
         return {"ari": self._stream.connected, "ami": self._ami.connected, "db": db_up}
 
 
+@dataclass(frozen=True)
+class Features:
+    resources: Sequence[ResourceGroup]
+    transcripts: TranscriptService
+    scheduler: CallbackScheduler
+
+
 class Daemon:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -79,25 +96,14 @@ class Daemon:
         db = Database(s.dsn, min_size=s.db_pool_min, max_size=s.db_pool_max,
                       backoff=self._backoff())
         accounts = AccountService(AccountRepository(db))
+        speech = await open_speech(s)
         timeout = aiohttp.ClientTimeout(total=15, connect=3)
         connector = aiohttp.TCPConnector(limit=200)
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
             ari = AriClient(http, s.ari_url, s.ari_user, s.ari_password.get_secret_value(),
                             s.ari_app)
             calls = CallRepository(db)
-            config = FlowConfig(dial_timeout=s.dial_timeout_seconds)
-            rules = TelephonyRules(s.agent_extensions, s.default_region)
-            outbox = SnapshotOutbox(calls, CallJournal(s.journal_path))
-            timers: list[TimerExecutor] = []
-
-            def executors(feedback: Feedback) -> CommandExecutors:
-                registry = CommandExecutors()
-                CallControl(ari, s.trunk_endpoint, feedback).register(registry)
-                timers.append(TimerExecutor(feedback))
-                timers[-1].register(registry)
-                return registry
-
-            router = CallRouter(executors, calls, outbox, config, save_retry=self._backoff)
+            router = self._router(ari, calls, speech)
             observer = AsteriskObserver(ari, CelWitness(s.cel_file))
             router.use_asterisk_view(observer.view)
 
@@ -113,31 +119,14 @@ class Daemon:
             # Nothing consumes AMI events yet, so none are asked for; actions still work.
             ami = AmiClient(s.ami_host, s.ami_port, s.ami_user, s.ami_password.get_secret_value(),
                             backoff=self._backoff(), event_mask="off")
-            can_transcribe = transcription_available()
-            transcripts = TranscriptService(
-                TranscriptRepository(db), WhisperTranscriber() if can_transcribe else None,
-                s.recordings_dir,
-            )
-            router.on_finished(transcripts.on_call_finished)
-            inbound = InboundService(router, calls, ari, rules)
-            router.on_inbound(inbound.on_stasis_start)
-            services = build_resources(
-                click2call=Click2CallService(router, rules,
-                                             asterisk_up=lambda: stream.connected,
-                                             can_transcribe=can_transcribe),
-                modify=ModifyCallService(router, rules),
-                cdrs=CdrService(calls),
-                router=router,
-                recordings=RecordingService(calls, s.recordings_dir),
-                transcripts=transcripts,
-                inbound=inbound,
-            )
+            features = self._features(db, ari, calls, router, speech,
+                                      asterisk_up=lambda: stream.connected)
             app = build_app(
                 ApiDeps(authenticator=accounts,
                         readiness=Readiness(db, stream, ami, self.accounts_ready),
                         lifecycle=self.lifecycle, max_body_bytes=s.max_body_bytes,
                         max_header_bytes=s.http_max_header_bytes),
-                resources=services,
+                resources=features.resources,
             )
             runner = await self._serve_http(app)
             log.info("http listening", extra={"host": s.http_host, "port": s.http_port})
@@ -147,25 +136,79 @@ class Daemon:
             supervisor.start("ari-events", stream.run())
             supervisor.start("ami", ami.run())
             supervisor.start("router", self._route(db, router))
-            supervisor.start("transcripts", self._transcribe(db, transcripts))
-
-            stop = asyncio.ensure_future(self.lifecycle.stop_requested.wait())
-            waiting: set[asyncio.Future[Any]] = {stop, supervisor.failed}
-            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            code = 0
-            if supervisor.failed in done:
-                log.error("stopping after a task failure",
-                          extra={"error": str(supervisor.failed.result())})
-                code = 1
+            supervisor.start("transcripts", self._after_db(db, features.transcripts.run))
+            supervisor.start("callbacks", self._after_restore(router, features.scheduler.run))
+            code = await self._until_stopped(supervisor)
             self.lifecycle.start_draining()
             await self._drain(router)
             await supervisor.stop()
             await router.close()
             await runner.cleanup()
             await db.close()
-            stop.cancel()
+            speech.close()
         log.info("engine stopped")
         return code
+
+    async def _until_stopped(self, supervisor: Supervisor) -> int:
+        stop = asyncio.ensure_future(self.lifecycle.stop_requested.wait())
+        waiting: set[asyncio.Future[Any]] = {stop, supervisor.failed}
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if supervisor.failed in done:
+            log.error("stopping after a task failure",
+                      extra={"error": str(supervisor.failed.result())})
+            return 1
+        return 0
+
+    def _router(self, ari: AriClient, calls: CallRepository, speech: SpeechService) -> CallRouter:
+        s = self.settings
+
+        def executors(feedback: Feedback) -> CommandExecutors:
+            registry = CommandExecutors()
+            CallControl(ari, s.trunk_endpoint, feedback).register(registry)
+            TimerExecutor(feedback).register(registry)
+            SpeechExecutor(speech, feedback).register(registry)
+            return registry
+
+        outbox = SnapshotOutbox(calls, CallJournal(s.journal_path))
+        return CallRouter(executors, calls, outbox, FlowConfig(dial_timeout=s.dial_timeout_seconds),
+                          save_retry=self._backoff)
+
+    def _features(self, db: Database, ari: AriClient, calls: CallRepository,
+                  router: CallRouter, speech: SpeechService, *,
+                  asterisk_up: Callable[[], bool]) -> Features:
+        """Every feature service, and the API resources that face them."""
+        s = self.settings
+        rules = TelephonyRules(s.agent_extensions, s.default_region)
+        can_transcribe = transcription_available()
+        transcripts = TranscriptService(
+            TranscriptRepository(db), WhisperTranscriber() if can_transcribe else None,
+            s.recordings_dir,
+        )
+        router.on_finished(transcripts.on_call_finished)
+        inbound = InboundService(router, calls, ari, rules)
+        router.on_inbound(inbound.on_stasis_start)
+        click2call = Click2CallService(router, rules, asterisk_up=asterisk_up,
+                                       can_transcribe=can_transcribe)
+        templates = TemplateService(TemplateRepository(db))
+        callback_repo = CallbackRepository(db)
+        callbacks = CallbackService(callback_repo, click2call)
+        router.on_finished(callbacks.on_call_finished)
+        resources = build_resources(
+            click2call=click2call,
+            modify=ModifyCallService(router, rules),
+            cdrs=CdrService(calls),
+            router=router,
+            recordings=RecordingService(calls, s.recordings_dir),
+            transcripts=transcripts,
+            inbound=inbound,
+            voices=speech.catalogue(),
+            templates=templates,
+            otp=OtpService(router, templates, speech.catalogue, rules, asterisk_up=asterisk_up),
+            callbacks=callbacks,
+        )
+        scheduler = CallbackScheduler(callback_repo, click2call, backoff=self._backoff())
+        return Features(resources, transcripts, scheduler)
 
     def _handle_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -201,9 +244,17 @@ class Daemon:
         await router.restore()
         await router.run()
 
-    async def _transcribe(self, db: Database, transcripts: TranscriptService) -> None:
+    @staticmethod
+    async def _after_db(db: Database, run: Callable[[], Awaitable[None]]) -> None:
         await db.ready.wait()
-        await transcripts.run()
+        await run()
+
+    @staticmethod
+    async def _after_restore(router: CallRouter, run: Callable[[], Awaitable[None]]) -> None:
+        # Callbacks look for calls a crash left unplaced: the journal must be replayed and
+        # the live calls restored first.
+        await router.restored()
+        await run()
 
     async def _drain(self, router: CallRouter) -> None:
         """Let live calls finish, up to the grace period."""

@@ -110,7 +110,7 @@ class CallControl:
         elif isinstance(command, RecordChannel):
             self._feedback(request_id, RecordingDone(command.name, 0, now))
         elif isinstance(command, SendDtmf):
-            self._feedback(request_id, DtmfSent(command.ref))
+            self._feedback(request_id, DtmfSent(command.ref, now))
 
     async def _execute(self, request_id: str, command: Command) -> None:
         ari = self._ari
@@ -167,7 +167,7 @@ class CallControl:
                 await ari.stop_recording(command.name)
             case SendDtmf():
                 await self._send_dtmf(command)
-                self._feedback(request_id, DtmfSent(command.ref))
+                self._feedback(request_id, DtmfSent(command.ref, datetime.now(UTC)))
             case JoinConference():
                 await self._join_conference(command)
 

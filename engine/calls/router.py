@@ -24,7 +24,7 @@ from engine.calls.worker import CallWorker, PersistFirst
 from engine.domain.call import Call
 from engine.domain.commands import CallFinished, Command, Hangup, StartTimer
 from engine.domain.errors import NotFound
-from engine.domain.events import CallEvent, LegNamed
+from engine.domain.events import CallEvent, CallRestored, LegNamed
 from engine.domain.flow import FlowConfig, advance, begin, live_counter_key
 from engine.domain.witness import witnessed_end
 from engine.store.calls import CallRepository, UnreadableCall
@@ -123,6 +123,10 @@ class CallRouter:
         self._inputs.put_nowait(_Request(account_id, channel, make_event, reply))
         return await reply
 
+    async def restored(self) -> None:
+        """Returns once ``restore`` is done (the journal replayed, live calls adopted)."""
+        await self._restored.wait()
+
     async def reconcile(self) -> None:
         """After every ARI (re)connect: legs Asterisk no longer has ended as it recorded.
 
@@ -160,6 +164,9 @@ class CallRouter:
                 self._dispatch(call, [StartTimer(t.timer_id, t.fire_at) for t in call.timers])
         for lost in unreadable:
             await self._close_unreadable(lost)
+        restored_at = datetime.now(UTC)
+        for call in calls:  # each flow decides whether its call can go on
+            self._apply(call.request_id, CallRestored(restored_at))
         if self._calls:
             log.info("restored live calls", extra={"calls": len(self._calls)})
         self._restored.set()

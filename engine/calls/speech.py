@@ -8,6 +8,7 @@ shared cache must not keep) is released when that call ends.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Protocol
 
 from engine.calls.executors import CommandExecutors, Feedback
@@ -44,9 +45,10 @@ class SpeechExecutor:
         except EngineError as exc:
             log.warning("speech synthesis failed",
                         extra={"error": exc.message, "text": command.utterance.masked_text()})
-            self._feedback(request_id, SpeechFailed(command.synthesis_id, exc.message))
+            self._feedback(request_id, SpeechFailed(command.synthesis_id, exc.message,
+                                                    datetime.now(UTC)))
             return
-        self._feedback(request_id, SpeechReady(command.synthesis_id, media))
+        self._feedback(request_id, SpeechReady(command.synthesis_id, media, datetime.now(UTC)))
 
     async def call_finished(self, request_id: str, command: CallFinished) -> None:
         self._synthesizer.release(request_id)

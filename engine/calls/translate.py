@@ -10,6 +10,8 @@ from engine.ari.events import (
     ChannelStateChange,
     Dial,
     PlaybackFinished,
+    RecordingFailed,
+    RecordingFinished,
     StasisStart,
     UnknownEvent,
 )
@@ -24,12 +26,13 @@ from engine.domain.events import (
     LegNamed,
     LegRinging,
     PlaybackDone,
+    RecordingDone,
 )
 
 # The ARI events the router acts on; the stream drops the rest before validating them.
 ROUTED_EVENT_TYPES = frozenset({
     "StasisStart", "ChannelStateChange", "ChannelDestroyed", "Dial", "ChannelDtmfReceived",
-    "PlaybackFinished", "ChannelHangupRequest",
+    "PlaybackFinished", "ChannelHangupRequest", "RecordingFinished", "RecordingFailed",
 })
 # A soft hangup request's ``cause`` carries Asterisk's soft-hangup flags;
 # AST_SOFTHANGUP_SHUTDOWN (4) is the PBX hanging every channel up on its way down.
@@ -80,7 +83,9 @@ def translate(event: AriEvent) -> list[CallEvent]:
             return [LegDroppedByPbx(event.channel.id)]
         return []
     if isinstance(event, ChannelDtmfReceived):
-        return [LegDtmf(event.channel.id, event.digit)]
+        return [LegDtmf(event.channel.id, event.digit, now)]
     if isinstance(event, PlaybackFinished):
-        return [PlaybackDone(event.playback.id)]
+        return [PlaybackDone(event.playback.id, now)]
+    if isinstance(event, RecordingFinished | RecordingFailed):
+        return [RecordingDone(event.recording.name, event.recording.duration or 0, now)]
     return []

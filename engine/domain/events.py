@@ -97,12 +97,14 @@ class SpeechReady:
 
     synthesis_id: str
     media: tuple[str, ...]
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class SpeechFailed:
     synthesis_id: str
     reason: str
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ class RecordingDone:
 @dataclass(frozen=True)
 class DtmfSent:
     ref: str
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -123,12 +126,14 @@ class DocumentFetched:
 
     fetch_id: str
     verbs: tuple[Verb, ...]
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class FetchFailed:
     fetch_id: str
     reason: str
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)

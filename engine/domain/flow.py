@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from engine.domain import cdr, click2call, inbound
+from engine.domain import cdr, click2call, inbound, program_call
 from engine.domain.call import Call, CallState, Leg, LegState, Origin, PendingTimer
 from engine.domain.commands import (
     CallFinished,
@@ -144,6 +144,9 @@ _FLOWS: dict[Origin, Flow] = {
     Origin.CLICK2CALL: click2call.FLOW,
     Origin.CALLBACK: click2call.FLOW,
     Origin.INBOUND: inbound.FLOW,
+    Origin.OTP: program_call.FLOW,
+    Origin.CAMPAIGN: program_call.FLOW,
+    Origin.API: program_call.FLOW,
 }
 
 

@@ -61,7 +61,7 @@ class Control:
 
     def registry(self) -> CommandExecutors:
         registry = CommandExecutors()
-        for kind in ARI_COMMANDS:
+        for kind in (*ARI_COMMANDS, CallFinished):
             registry.register(kind, self.execute)
         return registry
 

@@ -1,0 +1,170 @@
+"""A call that runs a program (OTP, campaign messages, answer_url documents), pure.
+
+The call dials its one party; once the leg answers, the leg runs the call's
+``answer_program`` through the program interpreter (``engine.domain.programs``), which
+owns every playback, recording, timer and fetch. The call only hands it the events of its
+leg and carries out what the interpreter cannot do alone: hanging up when the program is
+over.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from engine.domain.call import Call, CallState, Role
+from engine.domain.commands import Command, JoinConference
+from engine.domain.events import (
+    CallRestored,
+    DocumentFetched,
+    DtmfSent,
+    FetchFailed,
+    HangupRequested,
+    LegAnswered,
+    LegDtmf,
+    LegGone,
+    PlaybackDone,
+    RecordingDone,
+    SpeechFailed,
+    SpeechReady,
+    TimerFired,
+)
+from engine.domain.programs import interpreter
+from engine.domain.programs.events import DialEnded, ProgramEvent
+from engine.domain.speech import SpeechPart
+from engine.domain.steps import (
+    Flow,
+    FlowConfig,
+    ReactionTable,
+    Step,
+    dial_leg,
+    hang_up_all,
+    hangup_requested,
+    ignore,
+)
+
+
+def begin(call: Call, config: FlowConfig) -> Step:
+    """Dial the call's one party."""
+    if call.customer is None or not call.answer_program:
+        raise ValueError("a programmed call needs a party to dial and a program to run")
+    return dial_leg(replace(call, state=CallState.DIALING_CUSTOMER), Role.CUSTOMER,
+                    call.customer, config, call.created_at)
+
+
+def holds_redacted_secret(value: Any) -> bool:
+    """True if ``value`` (verbs or a program state) has a secret that was never stored."""
+    if isinstance(value, SpeechPart):
+        return value.redacted
+    if isinstance(value, tuple):
+        return any(holds_redacted_secret(item) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return any(holds_redacted_secret(getattr(value, f.name))
+                   for f in dataclasses.fields(value))
+    return False
+
+
+def answered(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
+    leg = call.leg(event.channel_id)
+    if leg is None or leg.role is not Role.CUSTOMER:
+        return call, []
+    if holds_redacted_secret(call.answer_program):
+        return hang_up_all(call)
+    program, commands = interpreter.start(call.answer_program, leg.channel_id,
+                                          call.request_id, event.at)
+    return _after(replace(call, state=CallState.PROGRAM, program=program), commands)
+
+
+def _now(call: Call, event: object) -> datetime:
+    at = getattr(event, "at", None)
+    if isinstance(at, datetime):
+        return at
+    # An event without a time of its own: the latest moment the call knows of.
+    known = [leg.answered_at or leg.created_at for leg in call.legs]
+    return max([call.created_at, *known])
+
+
+def program_event(call: Call, event: ProgramEvent, config: FlowConfig) -> Step:
+    """Hand an event of the running program's leg to the interpreter."""
+    program = call.program
+    if program is None:
+        return call, []
+    if isinstance(event, LegGone) and event.channel_id != program.channel_id:
+        return call, []  # not the program's leg: nothing to tell it
+    program, commands = interpreter.advance(program, event, _now(call, event))
+    return _after(replace(call, program=program), commands)
+
+
+def _after(call: Call, commands: list[Command]) -> Step:
+    program = call.program
+    commands = [_scoped(call, c) for c in commands]
+    if program is None or program.outcome is None:
+        if program is not None and program.pending_dial is not None:
+            # Dialling other parties from a program arrives with answer_url documents; until
+            # then the Dial verb ends as failed and the program goes on.
+            request = program.pending_dial
+            program, more = interpreter.advance(program, DialEnded(request.dial_id, "failed"),
+                                                _now(call, None))
+            return _after(replace(call, program=program), [*commands, *more])
+        return call, commands
+    if program.outcome.kind in ("leg_gone", "stopped"):
+        return call, commands
+    call, hangups = hang_up_all(call)
+    return call, [*commands, *hangups]
+
+
+def _scoped(call: Call, command: Command) -> Command:
+    # Conference names are the account's own: another account's "room" is another room.
+    if isinstance(command, JoinConference):
+        return replace(command, conference=f"{call.account_id}-{command.conference}")
+    return command
+
+
+def stop_program(call: Call, event: object, config: FlowConfig) -> Step:
+    """The call ends the program (an API hangup): release everything, hang up."""
+    commands: list[Command] = []
+    if call.program is not None and call.program.outcome is None:
+        program, commands = interpreter.stop(call.program, _now(call, event))
+        call = replace(call, program=program)
+    call, hangups = hang_up_all(call)
+    return call, [*commands, *hangups]
+
+
+def restored(call: Call, event: CallRestored, config: FlowConfig) -> Step:
+    # A secret (an OTP) is never stored, so a program that still has one to say cannot go
+    # on after a restart: the call is hung up rather than speak a blank.
+    if holds_redacted_secret(call.program) or holds_redacted_secret(call.answer_program):
+        return stop_program(call, event, config)
+    return call, []
+
+
+def gone_while_dialing(call: Call, event: LegGone, config: FlowConfig) -> Step:
+    return hang_up_all(call)
+
+
+_PROGRAM_EVENTS: tuple[type[Any], ...] = (
+    PlaybackDone, LegDtmf, RecordingDone, SpeechReady, SpeechFailed, TimerFired, DtmfSent,
+    DocumentFetched, FetchFailed, LegGone,
+)
+
+
+def _table() -> ReactionTable:
+    table = (
+        ReactionTable("program")
+        .on(CallState.DIALING_CUSTOMER, LegAnswered, answered)
+        .on(CallState.DIALING_CUSTOMER, LegGone, gone_while_dialing)
+        .on(CallState.DIALING_CUSTOMER, HangupRequested, hangup_requested)
+        .on(CallState.DIALING_CUSTOMER, CallRestored, restored)
+        .on(CallState.PROGRAM, HangupRequested, stop_program)
+        .on(CallState.PROGRAM, CallRestored, restored)
+        .on(CallState.ENDING, HangupRequested, ignore)
+    )
+    for event_type in _PROGRAM_EVENTS:
+        table.on(CallState.PROGRAM, event_type, program_event)
+    return table
+
+
+TABLE = _table()
+FLOW = Flow(begin=begin, table=TABLE)
