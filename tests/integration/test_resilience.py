@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -68,9 +70,67 @@ async def test_inbound_did_rings_its_agent_and_counts_as_inbound(
     assert all(r["call_status"] == "ANSWERED" for r in rows)
 
 
+@dataclass(frozen=True)
+class CarrierAttempt:
+    """The carrier's own account of one call it placed into the PBX (from its AMI)."""
+
+    seconds: float  # from the Originate until the carrier had its OriginateResponse
+    originate: dict[str, str]  # the OriginateResponse event
+    hangup: dict[str, str]  # the Hangup event of the carrier's channel
+
+
+async def carrier_attempt(settings: Settings, did: str, caller: str,
+                          ring_timeout: float) -> CarrierAttempt:
+    """The carrier calls ``did`` and gives up by itself after ``ring_timeout`` seconds."""
+    manager = Manager(host="127.0.0.1", port=settings.carrier_ami_port,
+                      username=settings.ami_user,
+                      secret=settings.ami_password.get_secret_value(), ping_delay=0)
+    events: list[dict[str, str]] = []
+    manager.register_event("*", lambda _manager, message: events.append(dict(message)))
+    await manager.connect()
+    try:
+        started = time.monotonic()
+        reply = await asyncio.wait_for(manager.send_action({
+            "Action": "Originate", "Channel": f"PJSIP/{did}@pbx", "Context": "caller",
+            "Exten": "s", "Priority": "1", "CallerID": caller, "Async": "true",
+            "Timeout": str(int(ring_timeout * 1000))}), ring_timeout + 10)
+        seconds = time.monotonic() - started
+        # panoramisk completes an async Originate with its OriginateResponse event.
+        originate = next(dict(m) for m in reply if m.get("Event") == "OriginateResponse")
+
+        def carrier_channel() -> str | None:
+            return next((e["DestUniqueid"] for e in events if e.get("Event") == "DialBegin"
+                         and e.get("DialString") == f"{did}@pbx"), None)
+
+        def hangup() -> dict[str, str] | None:
+            uniqueid = carrier_channel()
+            return next((e for e in events if e.get("Event") == "Hangup"
+                         and uniqueid is not None and e.get("Uniqueid") == uniqueid), None)
+
+        async def hung_up() -> dict[str, str] | None:
+            return hangup()
+
+        return CarrierAttempt(seconds, originate,
+                              await eventually(hung_up, timeout=5, what="the carrier's Hangup"))
+    finally:
+        manager.close()
+
+
 async def test_unrouted_did_is_hung_up(http: aiohttp.ClientSession, settings: Settings) -> None:
-    await carrier_calls_in(settings, "15559990000", number(ANSWER))
-    await asyncio.sleep(2)
+    async with http.get("/readyz") as response:
+        assert (await response.json())["components"]["ari"] == "up"  # Stasis reaches the engine
+    did, ring_timeout = "15559990000", 20.0
+    attempt = await carrier_attempt(settings, did, number(ANSWER), ring_timeout)
+    # The carrier's side: its call failed within a couple of seconds, not after ringing
+    # ring_timeout seconds into a channel nobody hung up (that ends 20 s later with cause
+    # 19, "User alerting, no answer": the carrier giving up by itself).
+    assert attempt.originate["Response"] == "Failure", attempt
+    assert attempt.seconds < 2.0, attempt
+    assert attempt.hangup["Cause"] != "19", attempt
+    # The engine's side: it saw the call in Stasis, refused it, and never counted it.
+    log = await asyncio.to_thread(
+        (settings.var_dir / "log" / "engine.log").read_text, errors="replace")
+    assert any("unrouted DID" in line and did in line for line in log.splitlines())
     _, body = await call_api(http, "GET", "/api/get_live_call_statistics")
     assert body["response"]["result"]["live_calls_inbound"] == 0
 
