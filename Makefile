@@ -8,7 +8,7 @@ PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 EXTRAS      ?= dev,transcribe
 
-.PHONY: setup system venv run up down status test unit lint bench bench-ledger clean
+.PHONY: setup system venv run up down status test unit lint bench bench-ledger bench-otp clean
 
 setup: system venv
 
@@ -48,9 +48,13 @@ test: setup lint
 bench: setup
 	$(PY) -m benchmarks.click2call
 	$(PY) -m benchmarks.ledger_truth
+	$(PY) -m benchmarks.otp
 
 bench-ledger: setup
 	$(PY) -m benchmarks.ledger_truth
+
+bench-otp: setup
+	$(PY) -m benchmarks.otp
 
 clean: down
 	rm -rf var
