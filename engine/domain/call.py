@@ -25,6 +25,7 @@ class Role(StrEnum):
     CUSTOMER = "customer"
     TRANSFER = "transfer"
     CONSULT = "consult"
+    DIALED = "dialed"  # called by a program's Dial verb
 
 
 class LegState(StrEnum):
@@ -114,6 +115,9 @@ class Call:
     # What the answered leg runs (OTP, campaigns, answer_url), and the run once it started.
     answer_program: Program = ()
     program: ProgramState | None = None
+    # The program's Dial under way: its id and the channels it rang.
+    dial_id: str | None = None
+    dial_channels: tuple[str, ...] = ()
     legs_dialled: int = 0
     ended_at: datetime | None = None
     inbound_did: str = ""

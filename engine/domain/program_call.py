@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from engine.domain import program_dial
 from engine.domain.call import Call, CallState, Role
 from engine.domain.commands import Command, JoinConference
 from engine.domain.events import (
@@ -32,7 +33,7 @@ from engine.domain.events import (
     TimerFired,
 )
 from engine.domain.programs import interpreter
-from engine.domain.programs.events import DialEnded, ProgramEvent
+from engine.domain.programs.events import ProgramEvent
 from engine.domain.speech import SpeechPart
 from engine.domain.steps import (
     Flow,
@@ -92,25 +93,39 @@ def program_event(call: Call, event: ProgramEvent, config: FlowConfig) -> Step:
     if program is None:
         return call, []
     if isinstance(event, LegGone) and event.channel_id != program.channel_id:
-        return call, []  # not the program's leg: nothing to tell it
+        return _dialled_leg_gone(call, event)
     program, commands = interpreter.advance(program, event, _now(call, event))
     return _after(replace(call, program=program), commands)
+
+
+def _dialled_leg_gone(call: Call, event: LegGone) -> Step:
+    program = call.program
+    if program is None or event.channel_id not in call.dial_channels:
+        return call, []
+    call, ended, commands = program_dial.dial_outcome(call, program.channel_id)
+    if ended is None:
+        return call, []
+    program, more = interpreter.advance(program, ended, _now(call, event))
+    return _after(replace(call, program=program), [*commands, *more])
+
+
+def leg_answered_in_program(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
+    leg, program = call.leg(event.channel_id), call.program
+    if leg is None or program is None or leg.channel_id not in call.dial_channels:
+        return call, []
+    return program_dial.dialled_leg_answered(call, leg, program.channel_id)
 
 
 def _after(call: Call, commands: list[Command]) -> Step:
     program = call.program
     commands = [_scoped(call, c) for c in commands]
     if program is None or program.outcome is None:
-        if program is not None and program.pending_dial is not None:
-            # Dialling other parties from a program arrives with answer_url documents; until
-            # then the Dial verb ends as failed and the program goes on.
-            request = program.pending_dial
-            program, more = interpreter.advance(program, DialEnded(request.dial_id, "failed"),
-                                                _now(call, None))
-            return _after(replace(call, program=program), [*commands, *more])
+        request = program.pending_dial if program is not None else None
+        if program is not None and request is not None and call.dial_id != request.dial_id:
+            call, dial = program_dial.start_dial(call, request, program.channel_id)
+            return call, [*commands, *dial]
         return call, commands
-    if program.outcome.kind in ("leg_gone", "stopped"):
-        return call, commands
+    # Over: whoever is still up (the leg, a party it dialled) is hung up.
     call, hangups = hang_up_all(call)
     return call, [*commands, *hangups]
 
@@ -158,6 +173,7 @@ def _table() -> ReactionTable:
         .on(CallState.DIALING_CUSTOMER, HangupRequested, hangup_requested)
         .on(CallState.DIALING_CUSTOMER, CallRestored, restored)
         .on(CallState.PROGRAM, HangupRequested, stop_program)
+        .on(CallState.PROGRAM, LegAnswered, leg_answered_in_program)
         .on(CallState.PROGRAM, CallRestored, restored)
         .on(CallState.ENDING, HangupRequested, ignore)
     )

@@ -148,6 +148,7 @@ def _decode(data: dict[str, Any]) -> Call:
                    for t in data.get("timers", []))
     decoded = {k: _value_in(k, v, _ENUMS, _CALL_DATES) for k, v in values.items()}
     decoded["recordings"] = tuple(decoded.get("recordings") or ())
+    decoded["dial_channels"] = tuple(decoded.get("dial_channels") or ())
     program = program_codec.decode(data.get("program"))
     answer_program = program_codec.decode(data.get("answer_program") or [])
     return Call(**decoded, legs=legs, timers=timers, program=program,

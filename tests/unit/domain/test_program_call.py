@@ -12,12 +12,14 @@ from hypothesis import strategies as st
 
 from engine.domain.call import Call, CallState, Origin
 from engine.domain.commands import (
+    BridgeLegs,
     CallFinished,
     CancelTimer,
     Command,
     Dial,
     Hangup,
     Play,
+    RemoveFromBridge,
     StartTimer,
     StopPlayback,
     Synthesize,
@@ -37,7 +39,8 @@ from engine.domain.flow import advance, begin
 from engine.domain.numbers import External
 from engine.domain.otp import otp_program, otp_utterance
 from engine.domain.program_call import holds_redacted_secret
-from engine.domain.speech import REDACTED, Prosody, SpeechPart, TtsEngine, Voice
+from engine.domain.programs import verbs
+from engine.domain.speech import REDACTED, Prosody, SpeechPart, TtsEngine, Utterance, Voice
 from tests.unit.domain.calls import CONFIG, RID, T0, at
 
 VOICE = Voice(TtsEngine.STANDARD, "en-us", "en-US", "female")
@@ -197,3 +200,52 @@ def test_a_hangup_at_any_step_ends_the_call_with_nothing_left(
     assert run.call.program is not None and run.call.program.finished
     assert not run.call.program.live
     assert started - fired_or_cancelled <= started  # every live timer was released above
+
+
+def dial_call(*targets: str) -> Call:
+    goodbye = Utterance((SpeechPart("Goodbye"),), VOICE)
+    program = (verbs.Dial(tuple(External(t) for t in targets), "15168148111", timeout=20),
+               verbs.Speak(goodbye))
+    return replace(otp_call(), origin=Origin.API, answer_program=program)
+
+
+def test_a_program_dial_rings_every_target_and_bridges_the_first_to_answer() -> None:
+    run = Run(dial_call("15551230001", "15551230002"))
+    run.send(LegAnswered(LEG, at(1)))
+    dials = [c for c in run.last if isinstance(c, Dial)]
+    assert [d.party.number for d in dials] == ["15551230001", "15551230002"]
+    assert all(d.timeout == 20 for d in dials)
+    first, second = (d.channel_id for d in dials)
+    commands = run.send(LegAnswered(second, at(3)))
+    assert Hangup(first) in commands
+    assert any(isinstance(c, BridgeLegs) and set(c.channel_ids) == {LEG, second}
+               for c in commands)
+    run.send(LegGone(first, at(3), 16))
+    assert run.call.program is not None and run.call.program.pending_dial is not None
+    commands = run.send(LegGone(second, at(13), 16))  # the dialled party hangs up
+    # The program gets its leg back and goes on with the next verb (Speak).
+    assert RemoveFromBridge(RID, LEG) in commands
+    assert any(isinstance(c, Synthesize) for c in commands)
+    assert run.call.program.variable("DialStatus") == "completed"
+    assert run.call.program.variable("DialDuration") == "10"
+
+
+def test_nobody_answering_a_program_dial_goes_on_with_the_status() -> None:
+    run = Run(dial_call("15551230001"))
+    run.send(LegAnswered(LEG, at(1)))
+    (dial,) = [c for c in run.last if isinstance(c, Dial)]
+    run.send(LegGone(dial.channel_id, at(5), 17))
+    assert run.call.program is not None
+    assert run.call.program.variable("DialStatus") == "busy"
+    assert run.call.state is CallState.PROGRAM
+
+
+def test_the_program_leg_leaving_mid_dial_hangs_the_dialled_party_up() -> None:
+    run = Run(dial_call("15551230001"))
+    run.send(LegAnswered(LEG, at(1)))
+    (dial,) = [c for c in run.last if isinstance(c, Dial)]
+    run.send(LegAnswered(dial.channel_id, at(2)))
+    commands = run.send(LegGone(LEG, at(4), 16))
+    assert Hangup(dial.channel_id) in commands
+    run.send(LegGone(dial.channel_id, at(4), 16))
+    assert run.call.state is CallState.ENDED and run.count(CallFinished) == 1

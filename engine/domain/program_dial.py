@@ -1,0 +1,88 @@
+"""A program's Dial verb, carried out by the call (pure): ring every target at once, bridge
+the first to answer with the program's leg, and tell the program how it ended.
+
+While the targets ring the program's leg hears ringback; the others are cancelled once one
+answers. When the dialled party leaves (or nobody answered), the program's leg leaves the
+bridge and the program goes on (``DialEnded`` with Plivo's words for the outcome).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from engine.domain import cdr
+from engine.domain.call import Call, Leg, LegState, Role
+from engine.domain.commands import (
+    BridgeLegs,
+    Command,
+    Dial,
+    RemoveFromBridge,
+    StartRinging,
+    StopRinging,
+)
+from engine.domain.programs.events import DialEnded
+from engine.domain.programs.state import DialRequest
+from engine.domain.steps import Step, bridge_id_of, hang_up
+
+_PLIVO_STATUS = {cdr.BUSY: "busy", cdr.NOANSWER: "no-answer", cdr.CANCEL: "cancel"}
+
+
+def start_dial(call: Call, request: DialRequest, program_leg: str) -> Step:
+    commands: list[Command] = [StartRinging(program_leg)]
+    channels: list[str] = []
+    at = max([call.created_at, *(leg.answered_at or leg.created_at for leg in call.legs)])
+    for target in request.verb.targets:
+        channel_id, call = call.next_channel_id()
+        call = replace(call, legs=(*call.legs, Leg(Role.DIALED, target, channel_id,
+                                                   LegState.DIALING, at)))
+        caller_id = request.verb.caller_id or call.caller_id
+        commands.append(Dial(channel_id, target, caller_id, request.verb.timeout))
+        channels.append(channel_id)
+    return replace(call, dial_id=request.dial_id, dial_channels=tuple(channels)), commands
+
+
+def dialled_leg_answered(call: Call, leg: Leg, program_leg: str) -> Step:
+    """The first target to answer is bridged with the program's leg; the others are
+    cancelled."""
+    if any(other.answered_at is not None for other in _legs(call) if other is not leg):
+        return hang_up(call, [leg])  # a second answer loses the race
+    call = replace(call, bridge_id=bridge_id_of(call))
+    others = [other for other in _legs(call) if other.channel_id != leg.channel_id]
+    call, hangups = hang_up(call, others)
+    bridge = BridgeLegs(bridge_id_of(call), (program_leg, leg.channel_id))
+    return call, [*hangups, StopRinging(program_leg), bridge]
+
+
+def dial_outcome(call: Call, program_leg: str) -> tuple[Call, DialEnded | None, list[Command]]:
+    """After a dialled leg went: the DialEnded to tell the program once every leg of the
+    Dial is gone, and the commands that give the program its leg back."""
+    legs = _legs(call)
+    if call.dial_id is None or any(leg.live for leg in legs):
+        return call, None, []
+    answered = next((leg for leg in legs if leg.answered_at is not None), None)
+    ended = DialEnded(call.dial_id, _status(legs, answered), _duration(answered))
+    commands: list[Command] = (
+        [RemoveFromBridge(bridge_id_of(call), program_leg)] if answered is not None
+        else [StopRinging(program_leg)])
+    return replace(call, dial_id=None, dial_channels=()), ended, commands
+
+
+def _legs(call: Call) -> list[Leg]:
+    return [leg for leg in call.legs if leg.channel_id in call.dial_channels]
+
+
+def _status(legs: list[Leg], answered: Leg | None) -> str:
+    if answered is not None:
+        return "completed"
+    statuses = {leg.dial_status for leg in legs}
+    for status in (cdr.BUSY, cdr.NOANSWER, cdr.CANCEL):
+        if status in statuses:
+            return _PLIVO_STATUS[status]
+    return "failed"
+
+
+def _duration(answered: Leg | None) -> int:
+    if answered is None:
+        return 0
+    seconds = cdr.seconds_between(answered.answered_at, answered.ended_at)
+    return int(seconds or 0)
