@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from engine.ari.client import AriClient
@@ -42,7 +43,7 @@ from engine.domain.numbers import dial_endpoint
 
 log = logging.getLogger(__name__)
 
-SNOOP_READY_ATTEMPTS, SNOOP_READY_PAUSE = 40, 0.05
+STASIS_READY_ATTEMPTS, STASIS_READY_PAUSE = 40, 0.05
 # "dtmf_events" keeps Asterisk from bridging the two RTP streams natively (packet to packet):
 # a native bridge relays RFC 4733 packets without decoding them, so no DTMF ever reaches
 # the core and ARI never reports a digit pressed in a conversation.
@@ -131,16 +132,18 @@ class CallControl:
                     with contextlib.suppress(EngineError):
                         await ari.create_bridge(command.bridge_id, BRIDGE_TYPE)
                     self._bridges.add(command.bridge_id)
-                await ari.add_channels(command.bridge_id, list(command.channel_ids))
+                await self._in_stasis(lambda: ari.add_channels(command.bridge_id,
+                                                               list(command.channel_ids)))
             case RemoveFromBridge():
                 await ari.remove_channels(command.bridge_id, [command.channel_id])
             case DestroyBridge():
                 self._bridges.discard(command.bridge_id)
                 await ari.destroy_bridge(command.bridge_id)
             case Play():
-                await ari.play(command.channel_id, list(command.media), command.playback_id)
+                await self._in_stasis(lambda: ari.play(command.channel_id, list(command.media),
+                                                       command.playback_id))
             case StartRinging():
-                await ari.ring(command.channel_id)
+                await self._in_stasis(lambda: ari.ring(command.channel_id))
             case StopRinging():
                 await ari.stop_ringing(command.channel_id)
             case StartHold():
@@ -154,15 +157,16 @@ class CallControl:
                 # one side of the conversation.
                 await ari.snoop(command.channel_id, command.snoop_id, spy="in",
                                 app_args="snoop")
-                await self._record_new_channel(command.snoop_id, command.name)
+                await self._in_stasis(lambda: ari.record_channel(
+                    command.snoop_id, command.name, if_exists="overwrite"))
             case StopPlayback():
                 await ari.stop_playback(command.playback_id)
             case RecordChannel():
-                await ari.record_channel(
+                await self._in_stasis(lambda: ari.record_channel(
                     command.channel_id, command.name, if_exists="overwrite", beep=command.beep,
                     max_duration_seconds=command.max_seconds or None,
                     max_silence_seconds=command.silence_seconds or None,
-                    terminate_on=terminate_on(command.terminate_on))
+                    terminate_on=terminate_on(command.terminate_on)))
             case StopRecording():
                 await ari.stop_recording(command.name)
             case SendDtmf():
@@ -184,13 +188,18 @@ class CallControl:
             self._bridges.add(bridge_id)
         await self._ari.add_channels(bridge_id, [command.channel_id])
 
-    async def _record_new_channel(self, channel_id: str, name: str) -> None:
-        # A snoop channel exists as soon as ARI answers, but it enters Stasis a moment later;
-        # until then Asterisk refuses to record it ("Channel not in Stasis application").
-        for _ in range(SNOOP_READY_ATTEMPTS - 1):
+    @staticmethod
+    async def _in_stasis(action: Callable[[], Awaitable[object]]) -> None:
+        """Run ``action`` on a channel that may not be in Stasis yet.
+
+        A channel reports itself answered (ChannelStateChange Up) a moment before it enters
+        the Stasis application, and a snoop channel exists before it enters Stasis; until
+        then Asterisk refuses to act on it ("Channel not in Stasis application", 409).
+        """
+        for _ in range(STASIS_READY_ATTEMPTS - 1):
             try:
-                await self._ari.record_channel(channel_id, name, if_exists="overwrite")
+                await action()
                 return
             except Conflict:
-                await asyncio.sleep(SNOOP_READY_PAUSE)
-        await self._ari.record_channel(channel_id, name, if_exists="overwrite")
+                await asyncio.sleep(STASIS_READY_PAUSE)
+        await action()

@@ -333,7 +333,7 @@ class CallRouter:
         if worker is None:
             worker = self._workers[call.request_id] = CallWorker(
                 call.request_id, self._outbox, self._executors, self._save_retry(),
-                self._worker_done)
+                self._worker_done, self._run_finished_hooks)
         worker.put(PersistFirst(call) if persist_first else call)
         for command in commands:
             worker.put(command)
@@ -354,10 +354,6 @@ class CallRouter:
             # Only now does the call leave the live views: whoever sees it gone finds its
             # final CDRs already stored.
             self._forget(last)
-        if last is not None and worker.settled:  # hooks read the stored CDRs
-            task = asyncio.create_task(self._run_finished_hooks(last))
-            self._side_tasks.add(task)
-            task.add_done_callback(self._side_tasks.discard)
 
     async def _run_finished_hooks(self, call: Call) -> None:
         for hook in self._finished_hooks:

@@ -10,7 +10,7 @@ any command runs, so a crash never leaves a dialled number the engine has no rec
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from engine.ari.backoff import Backoff
@@ -33,7 +33,8 @@ WorkItem = Call | PersistFirst | Command | None  # None: the call is over
 
 class CallWorker:
     def __init__(self, request_id: str, outbox: SnapshotOutbox, executors: CommandExecutors,
-                 retry: Backoff, done: Callable[[CallWorker], None]) -> None:
+                 retry: Backoff, done: Callable[[CallWorker], None],
+                 settled: Callable[[Call], Awaitable[None]]) -> None:
         self.request_id = request_id
         self.queue: asyncio.Queue[WorkItem] = asyncio.Queue()
         self.last: Call | None = None  # the newest snapshot seen
@@ -42,6 +43,7 @@ class CallWorker:
         self._executors = executors
         self._retry = retry
         self._done = done
+        self._settled = settled
         self._unsaved: Call | None = None
         self._retrying = False
         self.task = asyncio.create_task(self._run(), name=f"call-{request_id}")
@@ -77,6 +79,10 @@ class CallWorker:
                 # Stopping before the database took it (shutdown): the journal keeps it.
                 self._outbox.spool_now(self._unsaved)
             self._done(self)
+        if self.settled and self.last is not None:
+            # Right after the call left the live views, in this task: whoever sees it gone
+            # finds its CDRs stored and its finished hooks under way.
+            await self._settled(self.last)
 
     async def _save_when_idle(self) -> None:
         if self._unsaved is None or self._retrying or not self.queue.empty():

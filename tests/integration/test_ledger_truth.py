@@ -23,6 +23,7 @@ from tests.integration.helpers import (
     call_api,
     eventually,
     leg_channel,
+    live_call,
     number,
     wait_ended,
     wait_state,
@@ -192,7 +193,13 @@ async def test_a_pbx_going_down_under_a_request_is_named_in_the_cdr(
 ) -> None:
     before = await statistics(http)
     request_id = await click2call(http, number("6015"), number(ANSWER))
-    await wait_state(http, request_id, "dialing_agent")
+
+    async def agent_ringing() -> bool:
+        call = await live_call(http, request_id)
+        return call is not None and [leg["state"] for leg in call["legs"]] == ["ringing"]
+
+    # The PBX goes down under a leg it is ringing (not under the dial request itself).
+    await eventually(agent_ringing, what="the agent leg ringing")
     await asyncio.to_thread(stack.pbx.stop)
     try:
         await asyncio.sleep(1)
