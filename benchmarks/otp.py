@@ -158,7 +158,9 @@ class RawAriOtp(RawAriCalls):
                 done.set()
 
     async def one_call(self, n: int) -> None:
-        cid = f"rawotp{n}"
+        # Asterisk refuses a channel id that another live one begins with ("otp2" while
+        # "otp20" is up): the suffix keeps any id from being a prefix of another.
+        cid = f"otp{n}.c"
         self.done[cid] = asyncio.Event()
         started = time.perf_counter()
         await self._post("/channels", endpoint=f"PJSIP/{customer(n)}@carrier", app=self.app,
