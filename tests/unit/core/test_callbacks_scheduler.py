@@ -146,6 +146,16 @@ class FakeDialer:
         return request_id
 
 
+async def until(done: Callable[[], bool], task: asyncio.Task[None], timeout: float = 5.0) -> None:
+    """Wait for ``done()``; fail at once if the scheduler task died, or after ``timeout``."""
+    async with asyncio.timeout(timeout):
+        while not done():
+            if task.done():
+                task.result()
+                raise AssertionError("the scheduler stopped")
+            await asyncio.sleep(0.01)
+
+
 def scheduler(store: FakeStore, dialer: FakeDialer, **options: float) -> CallbackScheduler:
     return CallbackScheduler(store, dialer, worker_id="me", backoff=Backoff(0.01, 0.02),
                              **options)  # type: ignore[arg-type]
@@ -233,12 +243,10 @@ async def test_run_sleeps_until_the_due_time_and_wakes_on_notify() -> None:
     store.add("eeeeeeeee1", in_seconds=0.3)
     task = asyncio.create_task(s.run())
     try:
-        while not dialer.placed:
-            await asyncio.sleep(0.01)
+        await until(lambda: bool(dialer.placed), task)
         assert 0.3 <= dialer.placed[0][4] - start < 0.45
         store.add("eeeeeeeee2", in_seconds=0.0)  # NOTIFY: fires at once, not in 30 s
-        while len(dialer.placed) < 2:
-            await asyncio.sleep(0.01)
+        await until(lambda: len(dialer.placed) >= 2, task)
         assert dialer.placed[1][4] - start < 0.6
         reads = store.next_due_reads
         await asyncio.sleep(0.3)
@@ -256,8 +264,7 @@ async def test_run_waits_out_a_database_outage() -> None:
     store.down = 3
     task = asyncio.create_task(scheduler(store, dialer).run())
     try:
-        while not dialer.placed:
-            await asyncio.sleep(0.01)
+        await until(lambda: bool(dialer.placed), task)
         assert not task.done()
     finally:
         task.cancel()
@@ -270,16 +277,14 @@ async def test_a_lost_listen_connection_is_replaced_at_once() -> None:
     dialer = FakeDialer(store)
     task = asyncio.create_task(scheduler(store, dialer, safety_seconds=30.0).run())
     try:
-        while store.wake is None:
-            await asyncio.sleep(0.01)
+        await until(lambda: store.wake is not None, task)
         wake = store.wake
+        assert wake is not None
         store.listening = False  # the connection died; asyncpg tells through wake()
         wake()
-        while store.listens < 2:
-            await asyncio.sleep(0.01)
+        await until(lambda: store.listens >= 2, task)
         store.add("ggggggggg1")  # a NOTIFY on the new connection
-        while not dialer.placed:
-            await asyncio.sleep(0.01)
+        await until(lambda: bool(dialer.placed), task)
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
