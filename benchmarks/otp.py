@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import fcntl
 import json
 import os
 import shutil
@@ -37,8 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +52,7 @@ from benchmarks.click2call import (
 )
 from benchmarks.tts import timed
 from engine.ari.query import basic_auth_header
+from engine.devstack.machine_lock import one_stack_at_a_time
 from engine.domain.otp import otp_utterance
 from engine.domain.speech import Utterance
 from engine.domain.templates import split_template
@@ -61,7 +60,6 @@ from engine.domain.voices import validate_tts
 from engine.settings import Settings
 from engine.speech.factory import open_speech
 from engine.speech.service import SpeechService
-from tests.integration.conftest import STACK_LOCK
 
 OTP_ENV = {
     **BENCH_ENV,
@@ -85,19 +83,6 @@ CALL_TIMEOUT = 60.0
 def customer(n: int) -> str:
     """The carrier's line 1xxx: answers at once and stays up until the PBX hangs up."""
     return f"15168141{n % 1000:03d}"
-
-
-@contextmanager
-def test_stack_lock() -> Iterator[None]:
-    """Hold the integration tests' lock, so no test stack competes for the CPU meanwhile."""
-    with STACK_LOCK.open("w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"waiting for {STACK_LOCK} (an integration test run holds it)",
-                  file=sys.stderr, flush=True)
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
 
 
 async def in_batches(calls: int, concurrency: int, one: Callable[[int], Awaitable[None]],
@@ -336,7 +321,7 @@ def main() -> int:
 
     settings = Settings()
     var_dir = Path(settings.var_dir)
-    with test_stack_lock():
+    with one_stack_at_a_time():
         stack = Stack(settings, fast_db=True)
         stack.stop_all()
         shutil.rmtree(var_dir, ignore_errors=True)

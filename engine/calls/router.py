@@ -333,7 +333,7 @@ class CallRouter:
         if worker is None:
             worker = self._workers[call.request_id] = CallWorker(
                 call.request_id, self._outbox, self._executors, self._save_retry(),
-                self._worker_done, self._run_finished_hooks)
+                done=self._worker_done, settled=self._run_finished_hooks)
         worker.put(PersistFirst(call) if persist_first else call)
         for command in commands:
             worker.put(command)

@@ -33,7 +33,7 @@ WorkItem = Call | PersistFirst | Command | None  # None: the call is over
 
 class CallWorker:
     def __init__(self, request_id: str, outbox: SnapshotOutbox, executors: CommandExecutors,
-                 retry: Backoff, done: Callable[[CallWorker], None],
+                 retry: Backoff, *, done: Callable[[CallWorker], None],
                  settled: Callable[[Call], Awaitable[None]]) -> None:
         self.request_id = request_id
         self.queue: asyncio.Queue[WorkItem] = asyncio.Queue()

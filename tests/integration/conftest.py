@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from engine.devstack.machine_lock import one_stack_at_a_time
 from engine.devstack.stack import Stack
 from engine.settings import Settings
 from tests.integration.stack import BASE_URL, apply_test_env
@@ -21,15 +21,10 @@ def settings() -> Settings:
     return Settings()
 
 
-# One test stack per machine: a second session waits for the first instead of tearing its
-# stack down (the ports and var/test are shared).
-STACK_LOCK = Path("/tmp/cpaas-engine-test-stack.lock")
-
-
 @pytest.fixture(scope="session")
 def stack(settings: Settings) -> Iterator[Stack]:
-    with STACK_LOCK.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    # A second session waits for the first instead of tearing its stack down.
+    with one_stack_at_a_time():
         stack = Stack(settings, fast_db=True)
         stack.stop_all()  # leftovers of an interrupted run
         shutil.rmtree(Path(settings.var_dir), ignore_errors=True)
