@@ -23,6 +23,7 @@ from engine.domain.commands import Command, Dial
 from engine.domain.errors import NotFound
 from engine.domain.events import CallEvent, HangupRequested
 from engine.domain.flow import FlowConfig
+from engine.domain.inbound import caller_leg
 from engine.domain.numbers import Extension, External
 from engine.store.calls import UnreadableCall
 from engine.store.journal import CallJournal
@@ -146,3 +147,34 @@ async def test_reconcile_closes_vanished_legs_but_not_new_ones(router: Any) -> N
 
 async def _no_channels(calls: Callable[[], Iterable[Call]]) -> AsteriskView:
     return AsteriskView(frozenset(), datetime.now(UTC))
+
+
+async def test_an_inbound_lookup_runs_beside_the_loop_and_the_callers_events_wait(
+    router: Any,
+) -> None:
+    r, control, _ = router
+    gate = asyncio.Event()
+    caller = "carrier-0001"
+
+    async def slow_lookup(start: Any) -> None:
+        await gate.wait()  # the database is slow: the router keeps serving meanwhile
+        call = Call(request_id="cccccccccc", account_id="account_1", origin=Origin.INBOUND,
+                    state=CallState.DIALING_AGENT, caller_id="15551230001",
+                    created_at=datetime.now(UTC), agent=Extension("101"),
+                    customer=External("15551230001"))
+        await r.launch(caller_leg(call, start.channel.id, start.channel.name))
+
+    r.on_inbound(slow_lookup)
+    r.deliver(event("StasisStart", caller, args=["inbound", "15551230001"], state="Ring"))
+    await r.launch(new_call())  # another call is placed while the lookup waits
+    await settle()
+    assert r.live_call_count() == 1 and isinstance(control.commands[0], Dial)
+    # The caller hangs up before its call exists: the event waits for it.
+    r.deliver(event("ChannelDestroyed", caller, cause=16, cause_txt="Normal", state="Ring"))
+    await settle()
+    gate.set()
+    await settle()
+    inbound = [c for c in r.live_calls("account_1") if c.request_id == "cccccccccc"]
+    assert inbound and inbound[0].state is CallState.ENDING  # it saw the caller leave
+    caller_leg_now = inbound[0].leg(caller)
+    assert caller_leg_now is not None and not caller_leg_now.live
