@@ -22,6 +22,7 @@ from engine.ari.client import AriClient
 from engine.ari.stream import AriEventStream
 from engine.calls.control import CallControl
 from engine.calls.executors import CommandExecutors, Feedback
+from engine.calls.fetch import FetchExecutor
 from engine.calls.outbox import SnapshotOutbox
 from engine.calls.reconcile import AsteriskObserver
 from engine.calls.router import CallRouter
@@ -99,11 +100,12 @@ class Daemon:
         speech = await open_speech(s)
         timeout = aiohttp.ClientTimeout(total=15, connect=3)
         connector = aiohttp.TCPConnector(limit=200)
-        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
+        async with (aiohttp.ClientSession(timeout=timeout, connector=connector) as http,
+                    aiohttp.ClientSession() as webhooks):
             ari = AriClient(http, s.ari_url, s.ari_user, s.ari_password.get_secret_value(),
                             s.ari_app)
             calls = CallRepository(db)
-            router = self._router(ari, calls, speech)
+            router = self._router(ari, calls, speech, webhooks)
             observer = AsteriskObserver(ari, CelWitness(s.cel_file))
             router.use_asterisk_view(observer.view)
 
@@ -160,7 +162,8 @@ class Daemon:
             return 1
         return 0
 
-    def _router(self, ari: AriClient, calls: CallRepository, speech: SpeechService) -> CallRouter:
+    def _router(self, ari: AriClient, calls: CallRepository, speech: SpeechService,
+                webhooks: aiohttp.ClientSession) -> CallRouter:
         s = self.settings
 
         def executors(feedback: Feedback) -> CommandExecutors:
@@ -168,6 +171,9 @@ class Daemon:
             CallControl(ari, s.trunk_endpoint, feedback).register(registry)
             TimerExecutor(feedback).register(registry)
             SpeechExecutor(speech, feedback).register(registry)
+            # Documents (answer_url, action URLs) need a parser: the Plivo XML one arrives
+            # with the Plivo API; until then a fetch fails at once and nothing waits.
+            FetchExecutor(webhooks, None, feedback).register(registry)
             return registry
 
         outbox = SnapshotOutbox(calls, CallJournal(s.journal_path))
