@@ -94,6 +94,9 @@ def program_event(call: Call, event: ProgramEvent, config: FlowConfig) -> Step:
         return call, []
     if isinstance(event, LegGone) and event.channel_id != program.channel_id:
         return _dialled_leg_gone(call, event)
+    if (isinstance(event, TimerFired) and call.dial_id is not None
+            and event.timer_id == program_dial.limit_timer(call.dial_id)):
+        return program_dial.time_limit_reached(call)
     program, commands = interpreter.advance(program, event, _now(call, event))
     return _after(replace(call, program=program), commands)
 
@@ -111,9 +114,12 @@ def _dialled_leg_gone(call: Call, event: LegGone) -> Step:
 
 def leg_answered_in_program(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
     leg, program = call.leg(event.channel_id), call.program
-    if leg is None or program is None or leg.channel_id not in call.dial_channels:
+    request = program.pending_dial if program is not None else None
+    if (leg is None or program is None or request is None
+            or leg.channel_id not in call.dial_channels):
         return call, []
-    return program_dial.dialled_leg_answered(call, leg, program.channel_id)
+    return program_dial.dialled_leg_answered(call, leg, program.channel_id,
+                                             request.verb.time_limit, event.at)
 
 
 def _after(call: Call, commands: list[Command]) -> Step:

@@ -9,15 +9,18 @@ bridge and the program goes on (``DialEnded`` with Plivo's words for the outcome
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from engine.domain import cdr
 from engine.domain.call import Call, Leg, LegState, Role
 from engine.domain.commands import (
     BridgeLegs,
+    CancelTimer,
     Command,
     Dial,
     RemoveFromBridge,
     StartRinging,
+    StartTimer,
     StopRinging,
 )
 from engine.domain.programs.events import DialEnded
@@ -41,16 +44,30 @@ def start_dial(call: Call, request: DialRequest, program_leg: str) -> Step:
     return replace(call, dial_id=request.dial_id, dial_channels=tuple(channels)), commands
 
 
-def dialled_leg_answered(call: Call, leg: Leg, program_leg: str) -> Step:
+def limit_timer(dial_id: str) -> str:
+    return f"{dial_id}-limit"
+
+
+def dialled_leg_answered(call: Call, leg: Leg, program_leg: str, time_limit: int,
+                         at: datetime) -> Step:
     """The first target to answer is bridged with the program's leg; the others are
-    cancelled."""
+    cancelled. The conversation may last ``time_limit`` seconds."""
     if any(other.answered_at is not None for other in _legs(call) if other is not leg):
         return hang_up(call, [leg])  # a second answer loses the race
     call = replace(call, bridge_id=bridge_id_of(call))
     others = [other for other in _legs(call) if other.channel_id != leg.channel_id]
     call, hangups = hang_up(call, others)
     bridge = BridgeLegs(bridge_id_of(call), (program_leg, leg.channel_id))
-    return call, [*hangups, StopRinging(program_leg), bridge]
+    commands: list[Command] = [*hangups, StopRinging(program_leg), bridge]
+    if time_limit > 0 and call.dial_id is not None:
+        commands.append(StartTimer(limit_timer(call.dial_id),
+                                   at + timedelta(seconds=time_limit)))
+    return call, commands
+
+
+def time_limit_reached(call: Call) -> Step:
+    """The Dial's time limit: the dialled party is hung up; the program goes on."""
+    return hang_up(call, [leg for leg in _legs(call) if leg.live])
 
 
 def dial_outcome(call: Call, program_leg: str) -> tuple[Call, DialEnded | None, list[Command]]:
@@ -62,8 +79,8 @@ def dial_outcome(call: Call, program_leg: str) -> tuple[Call, DialEnded | None, 
     answered = next((leg for leg in legs if leg.answered_at is not None), None)
     ended = DialEnded(call.dial_id, _status(legs, answered), _duration(answered))
     commands: list[Command] = (
-        [RemoveFromBridge(bridge_id_of(call), program_leg)] if answered is not None
-        else [StopRinging(program_leg)])
+        [RemoveFromBridge(bridge_id_of(call), program_leg), CancelTimer(limit_timer(call.dial_id))]
+        if answered is not None else [StopRinging(program_leg)])
     return replace(call, dial_id=None, dial_channels=()), ended, commands
 
 

@@ -249,3 +249,22 @@ def test_the_program_leg_leaving_mid_dial_hangs_the_dialled_party_up() -> None:
     assert Hangup(dial.channel_id) in commands
     run.send(LegGone(dial.channel_id, at(4), 16))
     assert run.call.state is CallState.ENDED and run.count(CallFinished) == 1
+
+
+def test_a_program_dial_ends_at_its_time_limit_and_the_program_goes_on() -> None:
+    call = dial_call("15551230001")
+    dial_verb = call.answer_program[0]
+    assert isinstance(dial_verb, verbs.Dial)
+    limited = replace(dial_verb, time_limit=30)
+    run = Run(replace(call, answer_program=(limited, *call.answer_program[1:])))
+    run.send(LegAnswered(LEG, at(1)))
+    (dial,) = [c for c in run.last if isinstance(c, Dial)]
+    commands = run.send(LegAnswered(dial.channel_id, at(2)))
+    (limit,) = [c for c in commands if isinstance(c, StartTimer)]
+    assert limit.fire_at == at(32)
+    assert Hangup(dial.channel_id) in run.send(TimerFired(limit.timer_id, at(32)))
+    commands = run.send(LegGone(dial.channel_id, at(32), 16))
+    assert any(isinstance(c, Synthesize) for c in commands)  # the program goes on
+    assert run.call.timers == ()
+    assert run.call.program is not None
+    assert run.call.program.variable("DialStatus") == "completed"
