@@ -43,7 +43,9 @@ from engine.domain.numbers import dial_endpoint
 
 log = logging.getLogger(__name__)
 
-STASIS_READY_ATTEMPTS, STASIS_READY_PAUSE = 40, 0.05
+# Usually the channel is in Stasis a few milliseconds after it reports Up: retry soon,
+# then back off (about 2.5 s in all).
+STASIS_READY_PAUSES = (0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28)
 # "dtmf_events" keeps Asterisk from bridging the two RTP streams natively (packet to packet):
 # a native bridge relays RFC 4733 packets without decoding them, so no DTMF ever reaches
 # the core and ARI never reports a digit pressed in a conversation.
@@ -196,10 +198,10 @@ class CallControl:
         the Stasis application, and a snoop channel exists before it enters Stasis; until
         then Asterisk refuses to act on it ("Channel not in Stasis application", 409).
         """
-        for _ in range(STASIS_READY_ATTEMPTS - 1):
+        for pause in STASIS_READY_PAUSES:
             try:
                 await action()
                 return
             except Conflict:
-                await asyncio.sleep(STASIS_READY_PAUSE)
+                await asyncio.sleep(pause)
         await action()
