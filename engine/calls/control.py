@@ -70,11 +70,13 @@ def terminate_on(keys: str) -> str:
 class CallControl:
     """Executes commands; never raises for a channel that is already gone."""
 
-    def __init__(self, ari: AriClient, trunk: str, feedback: Feedback) -> None:
+    def __init__(self, ari: AriClient, trunk: str, feedback: Feedback, *,
+                 stasis_pauses: tuple[float, ...] = STASIS_READY_PAUSES) -> None:
         self._ari = ari
         self._trunk = trunk
         self._feedback = feedback
         self._bridges: set[str] = set()
+        self._stasis_pauses = stasis_pauses
 
     def register(self, executors: CommandExecutors) -> None:
         for command_type in ARI_COMMANDS:
@@ -190,15 +192,14 @@ class CallControl:
             self._bridges.add(bridge_id)
         await self._ari.add_channels(bridge_id, [command.channel_id])
 
-    @staticmethod
-    async def _in_stasis(action: Callable[[], Awaitable[object]]) -> None:
+    async def _in_stasis(self, action: Callable[[], Awaitable[object]]) -> None:
         """Run ``action`` on a channel that may not be in Stasis yet.
 
         A channel reports itself answered (ChannelStateChange Up) a moment before it enters
         the Stasis application, and a snoop channel exists before it enters Stasis; until
         then Asterisk refuses to act on it ("Channel not in Stasis application", 409).
         """
-        for pause in STASIS_READY_PAUSES:
+        for pause in self._stasis_pauses:
             try:
                 await action()
                 return

@@ -9,9 +9,9 @@ import pytest
 
 from engine.ari.client import AriClient
 from engine.ari.errors import AriUnreachable, error_for_status
-from engine.calls.control import CallControl
+from engine.calls.control import STASIS_READY_PAUSES, CallControl
 from engine.domain.cdr import CAUSE_ENGINE_UNAVAILABLE, CAUSE_PBX_UNAVAILABLE, CAUSE_UNREACHABLE
-from engine.domain.commands import Dial, Hangup, Play
+from engine.domain.commands import Dial, Hangup, Play, StartRinging
 from engine.domain.errors import EngineError, NotFound, Rejected, TimedOut
 from engine.domain.events import CallEvent, LegGone, PlaybackDone
 from engine.domain.numbers import Extension, External
@@ -120,3 +120,33 @@ async def test_a_playback_that_cannot_start_is_reported_done() -> None:
     await ctl.execute(RID, Play(LEG, ("sound:beep",), f"{RID}.failure"))
     assert [(rid, event.playback_id) for rid, event in fed
             if isinstance(event, PlaybackDone)] == [(RID, f"{RID}.failure")]
+
+
+class NotYetInStasis:
+    """Refuses ``refusals`` ring requests the way Asterisk does before StasisStart."""
+
+    def __init__(self, refusals: int) -> None:
+        self.refusals = refusals
+        self.attempts = 0
+
+    async def ring(self, channel_id: str) -> None:
+        self.attempts += 1
+        if self.attempts <= self.refusals:
+            raise error_for_status(409, "Channel not in Stasis application")
+
+
+async def test_ringing_waits_for_the_channel_to_enter_stasis() -> None:
+    ari = NotYetInStasis(refusals=3)
+    fed: list[tuple[str, CallEvent]] = []
+    ctl = CallControl(cast(AriClient, ari), "carrier", lambda rid, e: fed.append((rid, e)))
+    await ctl.execute(RID, StartRinging(LEG))
+    assert ari.attempts == 4 and fed == []
+
+
+async def test_a_channel_that_never_enters_stasis_is_given_up() -> None:
+    ari = NotYetInStasis(refusals=1000)
+    pauses = (0.0,) * len(STASIS_READY_PAUSES)
+    ctl = CallControl(cast(AriClient, ari), "carrier", lambda rid, e: None,
+                      stasis_pauses=pauses)
+    await ctl.execute(RID, StartRinging(LEG))  # logged, never raised
+    assert ari.attempts == len(pauses) + 1
