@@ -2,8 +2,9 @@
 
 Both phases run the same call pattern in batches of ``--concurrency`` calls: dial an agent
 number that answers at once, play it ringback while dialling a customer number that
-answers and hangs up after one second, bridge the two, tear down. Phase 1 drives ARI
-directly (no engine); phase 2 asks the engine through ``POST /api/click2call``. The report
+answers and hangs up after one second, bridge the two, tear down. One phase drives ARI
+directly (no engine), the other asks the engine through ``POST /api/click2call``; their
+batches take turns, so both meet the PBX and the carrier in the same state. The report
 gives completed calls/s for both, their ratio, request latency percentiles, and whether
 every engine call left its CDRs.
 
@@ -18,6 +19,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,57 +134,74 @@ class RawAriCalls:
         await asyncio.wait_for(self.done[call].wait(), timeout=60)
 
 
-async def raw_phase(calls: int, concurrency: int, ari_url: str, user: str, password: str
-                    ) -> PhaseResult:
-    auth = basic_auth_header(user, password)
-    async with aiohttp.ClientSession(headers=auth) as session:
-        raw = RawAriCalls(session, f"{ari_url}/ari", "bench-raw")
+@dataclass
+class Tally:
+    """One phase's running totals across its batches."""
+
+    seconds: float = 0.0
+    failures: int = 0
+
+    async def batch(self, runs: list[Awaitable[None]]) -> None:
+        started = time.perf_counter()
+        results = await asyncio.gather(*runs, return_exceptions=True)
+        self.failures += sum(1 for r in results if isinstance(r, BaseException))
+        self.seconds += time.perf_counter() - started
+
+
+class EngineCalls:
+    """The same pattern through ``POST /api/click2call``; a batch ends when the engine has
+    no live call left (so every call's CDRs are stored)."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+        self.body = {"agent_number": AGENT, "caller_id": CALLER_ID,
+                     "destination_number": CUSTOMER, "recording_option": "off",
+                     "transcript": "off"}
+        self.latencies_ms: list[float] = []
+        self.request_ids: list[str] = []
+
+    async def one_call(self) -> None:
+        started = time.perf_counter()
+        async with self.session.post("/api/click2call", json=self.body) as response:
+            payload = await response.json()
+        self.latencies_ms.append((time.perf_counter() - started) * 1000)
+        self.request_ids.append(payload["response"]["request_id"])
+
+    async def settle(self) -> None:
+        deadline = time.perf_counter() + 60
+        while await self._live() and time.perf_counter() < deadline:
+            await asyncio.sleep(0.05)
+
+    async def _live(self) -> int:
+        async with self.session.get("/api/get_live_call_statistics") as response:
+            payload = await response.json()
+        return int(payload["response"]["result"]["live_calls_c2c"])
+
+
+async def both_phases(calls: int, concurrency: int, *, ari_url: str, user: str,
+                      password: str, base_url: str
+                      ) -> tuple[PhaseResult, PhaseResult, list[str]]:
+    """Raw ARI and the engine, batch by batch in turn: both meet the same PBX and carrier
+    (a carrier that slows down over a long run slows both alike)."""
+    raw_tally, engine_tally = Tally(), Tally()
+    async with (aiohttp.ClientSession(headers=basic_auth_header(user, password)) as ari,
+                aiohttp.ClientSession(base_url=base_url, headers=HEADERS) as api):
+        raw, engine = RawAriCalls(ari, f"{ari_url}/ari", "bench-raw"), EngineCalls(api)
         listener = asyncio.ensure_future(raw.listen())
         await asyncio.sleep(0.5)
-        failures = 0
-        started = time.perf_counter()
         for first in range(0, calls, concurrency):
             batch = range(first, min(calls, first + concurrency))
-            results = await asyncio.gather(*(raw.one_call(n) for n in batch),
-                                           return_exceptions=True)
-            failures += sum(1 for r in results if isinstance(r, BaseException))
-        elapsed = time.perf_counter() - started
-        listener.cancel()
-    return PhaseResult("raw_ari", calls, elapsed, raw.latencies_ms[::4], failures)
-
-
-async def engine_phase(
-    calls: int, concurrency: int, base_url: str
-) -> tuple[PhaseResult, list[str]]:
-    latencies: list[float] = []
-    request_ids: list[str] = []
-    body = {"agent_number": AGENT, "caller_id": CALLER_ID, "destination_number": CUSTOMER,
-            "recording_option": "off", "transcript": "off"}
-    failures = 0
-    async with aiohttp.ClientSession(base_url=base_url, headers=HEADERS) as session:
-
-        async def one() -> None:
+            await raw_tally.batch([raw.one_call(n) for n in batch])
+            await engine_tally.batch([engine.one_call() for _ in batch])
             started = time.perf_counter()
-            async with session.post("/api/click2call", json=body) as response:
-                payload = await response.json()
-            latencies.append((time.perf_counter() - started) * 1000)
-            request_ids.append(payload["response"]["request_id"])
-
-        async def live() -> int:
-            async with session.get("/api/get_live_call_statistics") as response:
-                payload = await response.json()
-            return int(payload["response"]["result"]["live_calls_c2c"])
-
-        started = time.perf_counter()
-        for first in range(0, calls, concurrency):
-            batch = range(first, min(calls, first + concurrency))
-            results = await asyncio.gather(*(one() for _ in batch), return_exceptions=True)
-            failures += sum(1 for r in results if isinstance(r, BaseException))
-            deadline = time.perf_counter() + 60
-            while await live() and time.perf_counter() < deadline:
-                await asyncio.sleep(0.05)
-        elapsed = time.perf_counter() - started
-    return PhaseResult("engine", calls, elapsed, latencies, failures), request_ids
+            await engine.settle()
+            engine_tally.seconds += time.perf_counter() - started
+        listener.cancel()
+    return (PhaseResult("raw_ari", calls, raw_tally.seconds, raw.latencies_ms[::4],
+                        raw_tally.failures),
+            PhaseResult("engine", calls, engine_tally.seconds, engine.latencies_ms,
+                        engine_tally.failures),
+            engine.request_ids)
 
 
 async def missing_cdrs(base_url: str, request_ids: list[str]) -> int:
@@ -219,9 +238,9 @@ def main() -> int:
         stack.start_engine()
         stack.wait_engine_ready()
         base_url = f"http://{settings.http_host}:{settings.http_port}"
-        raw = asyncio.run(raw_phase(args.calls, args.concurrency, settings.ari_url,
-                                    settings.ari_user, settings.ari_password.get_secret_value()))
-        engine, request_ids = asyncio.run(engine_phase(args.calls, args.concurrency, base_url))
+        raw, engine, request_ids = asyncio.run(both_phases(
+            args.calls, args.concurrency, ari_url=settings.ari_url, user=settings.ari_user,
+            password=settings.ari_password.get_secret_value(), base_url=base_url))
         missing = asyncio.run(missing_cdrs(base_url, request_ids))
     finally:
         stack.stop_all()
