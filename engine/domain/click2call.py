@@ -47,9 +47,8 @@ def agent_answered(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
         return call, []
     call = replace(call, state=CallState.DIALING_CUSTOMER)
     call, dial = dial_leg(call, Role.CUSTOMER, customer, config, event.at)
-    # The agent hears ringback (an in-band tone on an answered channel) while it rings. The
-    # dial goes first: ringback may wait for the agent's channel to enter Stasis.
-    return call, [*dial, StartRinging(agent.channel_id)]
+    # The agent hears ringback (an in-band tone on an answered channel) while it rings.
+    return call, [StartRinging(agent.channel_id), *dial]
 
 
 def customer_answered(call: Call, event: LegAnswered, config: FlowConfig) -> Step:

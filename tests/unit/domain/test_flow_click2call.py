@@ -150,7 +150,7 @@ def test_both_answer_then_agent_hangs_up() -> None:
     assert d.send(LegRinging(AGENT_CH, at(1))) == []
     assert d.leg(AGENT_CH).state is LegState.RINGING
     assert d.send(LegAnswered(AGENT_CH, at(2), "PJSIP/101-00000001")) == [
-        Dial(CUSTOMER_CH, CUSTOMER, CALLER_ID, 30), StartRinging(AGENT_CH)]
+        StartRinging(AGENT_CH), Dial(CUSTOMER_CH, CUSTOMER, CALLER_ID, 30)]
     assert d.state() is CallState.DIALING_CUSTOMER
     assert d.leg(AGENT_CH).channel_name == "PJSIP/101-00000001"
     assert d.send(LegRinging(CUSTOMER_CH, at(3))) == []
