@@ -20,7 +20,9 @@ from engine.domain.speech import Utterance
 log = logging.getLogger(__name__)
 
 
-class Synthesizer(Protocol):
+class SpeechAudio(Protocol):
+    """Where speech audio comes from (the speech service)."""
+
     async def synthesize(self, utterance: Utterance, call_ref: str) -> tuple[str, ...]:
         """Media URIs the PBX plays, in order."""
         ...
@@ -31,8 +33,8 @@ class Synthesizer(Protocol):
 
 
 class SpeechExecutor:
-    def __init__(self, synthesizer: Synthesizer, feedback: Feedback) -> None:
-        self._synthesizer = synthesizer
+    def __init__(self, audio: SpeechAudio, feedback: Feedback) -> None:
+        self._audio = audio
         self._feedback = feedback
 
     def register(self, executors: CommandExecutors) -> None:
@@ -41,7 +43,7 @@ class SpeechExecutor:
 
     async def synthesize(self, request_id: str, command: Synthesize) -> None:
         try:
-            media = await self._synthesizer.synthesize(command.utterance, request_id)
+            media = await self._audio.synthesize(command.utterance, request_id)
         except EngineError as exc:
             log.warning("speech synthesis failed",
                         extra={"error": exc.message, "text": command.utterance.masked_text()})
@@ -51,4 +53,4 @@ class SpeechExecutor:
         self._feedback(request_id, SpeechReady(command.synthesis_id, media, datetime.now(UTC)))
 
     async def call_finished(self, request_id: str, command: CallFinished) -> None:
-        self._synthesizer.release(request_id)
+        self._audio.release(request_id)

@@ -75,7 +75,8 @@ def answered(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
         return hang_up_all(call)
     program, commands = interpreter.start(call.answer_program, leg.channel_id,
                                           call.request_id, event.at)
-    return _after(replace(call, state=CallState.PROGRAM, program=program), commands)
+    return _after(replace(call, state=CallState.PROGRAM, program=program), commands, config,
+                  event.at)
 
 
 def _now(call: Call, event: object) -> datetime:
@@ -93,23 +94,24 @@ def program_event(call: Call, event: ProgramEvent, config: FlowConfig) -> Step:
     if program is None:
         return call, []
     if isinstance(event, LegGone) and event.channel_id != program.channel_id:
-        return _dialled_leg_gone(call, event)
+        return _dialled_leg_gone(call, event, config)
     if (isinstance(event, TimerFired) and call.dial_id is not None
             and event.timer_id == program_dial.limit_timer(call.dial_id)):
         return program_dial.time_limit_reached(call)
-    program, commands = interpreter.advance(program, event, _now(call, event))
-    return _after(replace(call, program=program), commands)
+    now = _now(call, event)
+    program, commands = interpreter.advance(program, event, now)
+    return _after(replace(call, program=program), commands, config, now)
 
 
-def _dialled_leg_gone(call: Call, event: LegGone) -> Step:
+def _dialled_leg_gone(call: Call, event: LegGone, config: FlowConfig) -> Step:
     program = call.program
     if program is None or event.channel_id not in call.dial_channels:
         return call, []
     call, ended, commands = program_dial.dial_outcome(call, program.channel_id)
     if ended is None:
         return call, []
-    program, more = interpreter.advance(program, ended, _now(call, event))
-    return _after(replace(call, program=program), [*commands, *more])
+    program, more = interpreter.advance(program, ended, event.at)
+    return _after(replace(call, program=program), [*commands, *more], config, event.at)
 
 
 def leg_answered_in_program(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
@@ -122,13 +124,14 @@ def leg_answered_in_program(call: Call, event: LegAnswered, config: FlowConfig) 
                                              request.verb.time_limit, event.at)
 
 
-def _after(call: Call, commands: list[Command]) -> Step:
+def _after(call: Call, commands: list[Command], config: FlowConfig, now: datetime) -> Step:
     program = call.program
     commands = [_scoped(call, c) for c in commands]
     if program is None or program.outcome is None:
         request = program.pending_dial if program is not None else None
         if program is not None and request is not None and call.dial_id != request.dial_id:
-            call, dial = program_dial.start_dial(call, request, program.channel_id)
+            call, dial = program_dial.start_dial(call, request, program.channel_id, config,
+                                                 now)
             return call, [*commands, *dial]
         return call, commands
     # Over: whoever is still up (the leg, a party it dialled) is hung up.

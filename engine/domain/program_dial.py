@@ -12,12 +12,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from engine.domain import cdr
-from engine.domain.call import Call, Leg, LegState, Role
+from engine.domain.call import Call, Leg, Role
 from engine.domain.commands import (
     BridgeLegs,
     CancelTimer,
     Command,
-    Dial,
     RemoveFromBridge,
     StartRinging,
     StartTimer,
@@ -25,23 +24,21 @@ from engine.domain.commands import (
 )
 from engine.domain.programs.events import DialEnded
 from engine.domain.programs.state import DialRequest
-from engine.domain.steps import Step, bridge_id_of, hang_up
+from engine.domain.steps import FlowConfig, Step, bridge_id_of, dial_leg, hang_up
 
 _PLIVO_STATUS = {cdr.BUSY: "busy", cdr.NOANSWER: "no-answer", cdr.CANCEL: "cancel"}
 
 
-def start_dial(call: Call, request: DialRequest, program_leg: str) -> Step:
+def start_dial(call: Call, request: DialRequest, program_leg: str, config: FlowConfig,
+               at: datetime) -> Step:
     commands: list[Command] = [StartRinging(program_leg)]
-    channels: list[str] = []
-    at = max([call.created_at, *(leg.answered_at or leg.created_at for leg in call.legs)])
+    first_new = len(call.legs)
     for target in request.verb.targets:
-        channel_id, call = call.next_channel_id()
-        call = replace(call, legs=(*call.legs, Leg(Role.DIALED, target, channel_id,
-                                                   LegState.DIALING, at)))
-        caller_id = request.verb.caller_id or call.caller_id
-        commands.append(Dial(channel_id, target, caller_id, request.verb.timeout))
-        channels.append(channel_id)
-    return replace(call, dial_id=request.dial_id, dial_channels=tuple(channels)), commands
+        call, dial = dial_leg(call, Role.DIALED, target, config, at,
+                              timeout=request.verb.timeout, caller_id=request.verb.caller_id)
+        commands.extend(dial)
+    channels = tuple(leg.channel_id for leg in call.legs[first_new:])
+    return replace(call, dial_id=request.dial_id, dial_channels=channels), commands
 
 
 def limit_timer(dial_id: str) -> str:

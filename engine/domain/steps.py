@@ -52,10 +52,6 @@ class ReactionTable:
     def reaction(self, state: CallState, event: object) -> _AnyReaction | None:
         return self._rows.get(state, {}).get(type(event))
 
-    def rows(self) -> dict[CallState, dict[type, _AnyReaction]]:
-        """A copy of the table, for documentation and tests."""
-        return {state: dict(row) for state, row in self._rows.items()}
-
 
 @dataclass(frozen=True)
 class Flow:
@@ -65,11 +61,15 @@ class Flow:
     table: ReactionTable
 
 
-def dial_leg(call: Call, role: Role, party: Party, config: FlowConfig, at: datetime) -> Step:
+def dial_leg(call: Call, role: Role, party: Party, config: FlowConfig, at: datetime, *,
+             timeout: int | None = None, caller_id: str = "") -> Step:
+    """A new leg to ``party``; the call's caller id and the configured ring time unless
+    given (a program's Dial names its own)."""
     channel_id, call = call.next_channel_id()
     leg = Leg(role, party, channel_id, LegState.DIALING, at)
     call = replace(call, legs=(*call.legs, leg))
-    return call, [Dial(channel_id, party, call.caller_id, config.dial_timeout)]
+    return call, [Dial(channel_id, party, caller_id or call.caller_id,
+                       config.dial_timeout if timeout is None else timeout)]
 
 
 def hang_up(call: Call, legs: list[Leg], *, release: bool = False) -> Step:
