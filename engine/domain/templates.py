@@ -9,10 +9,10 @@ An account creates templates; an operator approves them before any call may use 
 from __future__ import annotations
 
 import re
-import secrets
 from enum import StrEnum
 
 from engine.domain.errors import InvalidField
+from engine.domain.ids import new_request_id
 
 PLACEHOLDER = "{otp}"
 MAX_TEXT_CHARS = 500
@@ -30,7 +30,7 @@ class TemplateStatus(StrEnum):
 
 def new_template_id() -> str:
     """``AN`` and 10 lowercase hex characters, like the seed's ``"AN2222314c96"``."""
-    return "AN" + secrets.token_hex(5)
+    return "AN" + new_request_id()
 
 
 def is_template_id(value: str) -> bool:
