@@ -8,7 +8,8 @@ PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 EXTRAS      ?= dev,transcribe
 
-.PHONY: setup system venv run up down status test unit lint bench bench-ledger bench-otp clean
+.PHONY: setup system venv run up down status test unit lint bench bench-ledger bench-otp bench-plivo \
+        bench-campaigns clean
 
 setup: system venv
 
@@ -49,12 +50,20 @@ bench: setup
 	$(PY) -m benchmarks.click2call
 	$(PY) -m benchmarks.ledger_truth
 	$(PY) -m benchmarks.otp
+	$(PY) -m benchmarks.plivo_call
+	$(PY) -m benchmarks.campaigns
 
 bench-ledger: setup
 	$(PY) -m benchmarks.ledger_truth
 
 bench-otp: setup
 	$(PY) -m benchmarks.otp
+
+bench-plivo: setup
+	$(PY) -m benchmarks.plivo_call
+
+bench-campaigns: setup
+	$(PY) -m benchmarks.campaigns
 
 clean: down
 	rm -rf var

@@ -17,14 +17,13 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import aiohttp
 
+from benchmarks.stack import bench_stack
 from engine.ari.query import basic_auth_header
 
 BENCH_ENV = {
@@ -224,26 +223,12 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int,
                         default=int(os.environ.get("BENCH_CONCURRENCY", "50")))
     args = parser.parse_args()
-    os.environ.update(BENCH_ENV)
-
-    from engine.devstack.stack import Stack  # noqa: PLC0415 - after the environment is set
-    from engine.settings import Settings  # noqa: PLC0415
-
-    settings = Settings()
-    stack = Stack(settings, fast_db=True)
-    stack.stop_all()
-    shutil.rmtree(Path(settings.var_dir), ignore_errors=True)
-    try:
-        stack.start_infra()
-        stack.start_engine()
-        stack.wait_engine_ready()
-        base_url = f"http://{settings.http_host}:{settings.http_port}"
+    with bench_stack(BENCH_ENV) as bench:
+        settings = bench.settings
         raw, engine, request_ids = asyncio.run(both_phases(
             args.calls, args.concurrency, ari_url=settings.ari_url, user=settings.ari_user,
-            password=settings.ari_password.get_secret_value(), base_url=base_url))
-        missing = asyncio.run(missing_cdrs(base_url, request_ids))
-    finally:
-        stack.stop_all()
+            password=settings.ari_password.get_secret_value(), base_url=bench.base_url))
+        missing = asyncio.run(missing_cdrs(bench.base_url, request_ids))
     ratio = engine.calls_per_second / raw.calls_per_second if raw.calls_per_second else 0.0
     report = {"raw_ari": raw.summary(), "engine": engine.summary(),
               "throughput_ratio_engine_over_raw": round(ratio, 3),

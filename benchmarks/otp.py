@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,9 +49,9 @@ from benchmarks.click2call import (
     RawAriCalls,
     percentile,
 )
+from benchmarks.stack import bench_stack
 from benchmarks.tts import timed
 from engine.ari.query import basic_auth_header
-from engine.devstack.machine_lock import one_stack_at_a_time
 from engine.domain.otp import otp_utterance
 from engine.domain.speech import Utterance
 from engine.domain.templates import split_template
@@ -315,24 +314,9 @@ def main() -> int:
     parser.add_argument("--tts-rounds", type=int, default=50,
                         help="warm synthesize() timings to take (default 50)")
     args = parser.parse_args()
-    os.environ.update(OTP_ENV)
-
-    from engine.devstack.stack import Stack  # noqa: PLC0415 - after the environment is set
-
-    settings = Settings()
-    var_dir = Path(settings.var_dir)
-    with one_stack_at_a_time():
-        stack = Stack(settings, fast_db=True)
-        stack.stop_all()
-        shutil.rmtree(var_dir, ignore_errors=True)
-        try:
-            stack.start_infra()
-            stack.start_engine()
-            stack.wait_engine_ready()
-            report = asyncio.run(run(args, settings))
-        finally:
-            stack.stop_all()
-    path = var_dir / "report.json"
+    with bench_stack(OTP_ENV) as bench:
+        report = asyncio.run(run(args, bench.settings))
+    path = bench.var_dir / "report.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

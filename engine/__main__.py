@@ -1,4 +1,4 @@
-"""CLI: ``python -m engine serve | migrate | accounts create|rotate|list |
+"""CLI: ``python -m engine serve | migrate | accounts create|rotate|list|limits |
 templates approve|list-pending``."""
 
 from __future__ import annotations
@@ -10,15 +10,19 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from engine.ari.backoff import Backoff
+from engine.domain.call_limits import CallLimits
 from engine.domain.cdr import http_date
 from engine.domain.errors import EngineError
 from engine.logs import configure_logging
 from engine.services.accounts import AccountService
+from engine.services.call_limits import AccountLimitsService
 from engine.services.templates import TemplateService
 from engine.settings import Settings
 from engine.store.accounts import AccountRepository
+from engine.store.call_limits import CallLimitsRepository
 from engine.store.db import Database
 from engine.store.templates import TemplateRepository
+from engine.webhooks.sealing import TokenSealer
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +39,18 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("account_id")
     rotate.add_argument("--token", help="use this token instead of a random one")
     acc.add_parser("list", help="list account ids")
+    limits = acc.add_parser(
+        "limits", help="show an account's call limits, or set them (API calls over the "
+        "limits are queued and started as slots free up)")
+    limits.add_argument("account_id")
+    limits.add_argument("--max-concurrent", type=int, metavar="N",
+                        help="most live calls at once")
+    limits.add_argument("--calls-per-second", type=float, metavar="X",
+                        help="most call starts per second (starts are spaced 1/X s apart)")
+    limits.add_argument("--queue-limit", type=int, metavar="N",
+                        help="most API calls waiting for a slot (more: 429); 0: none wait")
+    limits.add_argument("--reset", action="store_true",
+                        help="limits not given go back to the engine's defaults")
     templates = sub.add_parser("templates", help="review OTP announce templates (operator)")
     tpl = templates.add_subparsers(dest="action", required=True)
     approve = tpl.add_parser("approve", help="approve a template so OTP calls may use it")
@@ -57,8 +73,38 @@ async def _with_database(
         await db.close()
 
 
-async def _accounts(args: argparse.Namespace, db: Database) -> int:
-    service = AccountService(AccountRepository(db))
+async def _limits(args: argparse.Namespace, db: Database, settings: Settings) -> int:
+    defaults = CallLimits(settings.default_max_concurrent_calls,
+                          settings.default_calls_per_second, settings.api_call_queue_limit)
+    service = AccountLimitsService(CallLimitsRepository(db), defaults)
+    changes = (args.max_concurrent, args.calls_per_second, args.queue_limit)
+    if all(value is None for value in changes) and not args.reset:
+        effective, stored = await service.get(args.account_id)
+    else:
+        effective, stored = await service.set(
+            args.account_id, max_concurrent=args.max_concurrent,
+            calls_per_second=args.calls_per_second, queue_limit=args.queue_limit,
+            reset=args.reset)
+    print(json.dumps({
+        "account": args.account_id,
+        "max_concurrent_calls": effective.max_concurrent,
+        "calls_per_second": effective.calls_per_second,
+        "queue_limit": effective.queue_limit,
+        "defaults": [name for name, value in (("max_concurrent_calls", stored.max_concurrent),
+                                              ("calls_per_second", stored.calls_per_second),
+                                              ("queue_limit", stored.queue_limit))
+                     if value is None],
+    }))
+    return 0
+
+
+async def _accounts(args: argparse.Namespace, db: Database, settings: Settings) -> int:
+    if args.action == "limits":
+        return await _limits(args, db, settings)
+    # Tokens made or rotated here are sealed with the engine's key, so its webhooks can
+    # be signed with them.
+    service = AccountService(AccountRepository(db),
+                             sealer=TokenSealer.from_file(settings.secret_key_file))
     if args.action == "list":
         for account_id in await service.list_ids():
             print(account_id)
@@ -98,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_with_database(settings, _migrated))
         if args.command == "templates":
             return asyncio.run(_with_database(settings, lambda db: _templates(args, db)))
-        return asyncio.run(_with_database(settings, lambda db: _accounts(args, db)))
+        return asyncio.run(_with_database(settings, lambda db: _accounts(args, db, settings)))
     except EngineError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -19,10 +20,11 @@ from engine.api.routes import ResourceGroup
 from engine.api.server import ServerLimits, build_runner
 from engine.ari.backoff import Backoff
 from engine.ari.client import AriClient
+from engine.ari.events import AriEvent
 from engine.ari.stream import AriEventStream
+from engine.calls.conferences import CONFERENCE_EVENT_TYPES
 from engine.calls.control import CallControl
 from engine.calls.executors import CommandExecutors, Feedback
-from engine.calls.fetch import FetchExecutor
 from engine.calls.outbox import SnapshotOutbox
 from engine.calls.reconcile import AsteriskObserver
 from engine.calls.router import CallRouter
@@ -30,8 +32,10 @@ from engine.calls.speech import SpeechExecutor
 from engine.calls.timers import TimerExecutor
 from engine.calls.translate import ROUTED_EVENT_TYPES
 from engine.calls.witness import CelWitness
+from engine.campaign_assembly import CampaignAssembly
 from engine.domain.flow import FlowConfig
 from engine.lifecycle import Lifecycle
+from engine.plivo_assembly import PlivoAssembly
 from engine.services.accounts import AccountService
 from engine.services.callbacks import CallbackScheduler, CallbackService
 from engine.services.cdrs import CdrService
@@ -54,6 +58,7 @@ from engine.store.templates import TemplateRepository
 from engine.store.transcripts import TranscriptRepository
 from engine.supervisor import Supervisor
 from engine.transcription.whisper import WhisperTranscriber, transcription_available
+from engine.webhooks.sealing import TokenSealer
 
 log = logging.getLogger(__name__)
 
@@ -96,39 +101,51 @@ class Daemon:
         supervisor = Supervisor()
         db = Database(s.dsn, min_size=s.db_pool_min, max_size=s.db_pool_max,
                       backoff=self._backoff())
-        accounts = AccountService(AccountRepository(db))
+        accounts = AccountService(AccountRepository(db),
+                                  sealer=TokenSealer.from_file(s.secret_key_file))
         speech = await open_speech(s)
+        plivo = PlivoAssembly(s, db, accounts, speech.catalogue, backoff=self._backoff)
+        campaigns = CampaignAssembly(s, db, speech.catalogue)
         timeout = aiohttp.ClientTimeout(total=15, connect=3)
         connector = aiohttp.TCPConnector(limit=200)
-        async with (aiohttp.ClientSession(timeout=timeout, connector=connector) as http,
-                    aiohttp.ClientSession() as webhooks):
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
             ari = AriClient(http, s.ari_url, s.ari_user, s.ari_password.get_secret_value(),
                             s.ari_app)
             calls = CallRepository(db)
-            router = self._router(ari, calls, speech, webhooks)
+            # Nothing consumes AMI events yet, so none are asked for; actions still work.
+            ami = AmiClient(s.ami_host, s.ami_port, s.ami_user, s.ami_password.get_secret_value(),
+                            backoff=self._backoff(), event_mask="off")
+            router = self._router(ari, ami, calls, speech, plivo)
             observer = AsteriskObserver(ari, CelWitness(s.cel_file))
             router.use_asterisk_view(observer.view)
 
             async def ari_lost() -> None:
                 observer.connection_lost()
 
+            def deliver(event: AriEvent) -> None:
+                # Conferences span calls, so their roster hears bridge events beside the router.
+                if plivo.conferences is not None:
+                    plivo.conferences.observe(event)
+                if event.type in ROUTED_EVENT_TYPES:
+                    router.deliver(event)
+
             stream = AriEventStream(
                 http, s.ari_url, s.ari_user, s.ari_password.get_secret_value(), s.ari_app,
-                backoff=self._backoff(), deliver=router.deliver,
+                backoff=self._backoff(), deliver=deliver,
                 on_connected=router.reconcile, on_disconnected=ari_lost,
-                event_types=ROUTED_EVENT_TYPES,
+                event_types=ROUTED_EVENT_TYPES | CONFERENCE_EVENT_TYPES,
             )
-            # Nothing consumes AMI events yet, so none are asked for; actions still work.
-            ami = AmiClient(s.ami_host, s.ami_port, s.ami_user, s.ami_password.get_secret_value(),
-                            backoff=self._backoff(), event_mask="off")
-            features = self._features(db, ari, calls, router, speech,
+            features = self._features(db, ari, calls, router, speech, plivo=plivo,
                                       asterisk_up=lambda: stream.connected)
+            resources = (*features.resources, *campaigns.resources())
+            dialer = campaigns.dialer(router, asterisk_up=lambda: stream.connected)
+            router.on_finished(dialer.on_call_finished)
             app = build_app(
                 ApiDeps(authenticator=accounts,
                         readiness=Readiness(db, stream, ami, self.accounts_ready),
                         lifecycle=self.lifecycle, max_body_bytes=s.max_body_bytes,
                         max_header_bytes=s.http_max_header_bytes),
-                resources=features.resources,
+                resources=resources,
             )
             runner = await self._serve_http(app)
             log.info("http listening", extra={"host": s.http_host, "port": s.http_port})
@@ -138,18 +155,33 @@ class Daemon:
             supervisor.start("ari-events", stream.run())
             supervisor.start("ami", ami.run())
             supervisor.start("router", self._route(db, router))
-            supervisor.start("transcripts", self._after_db(db, features.transcripts.run))
-            supervisor.start("callbacks", self._after_restore(router, features.scheduler.run))
+            self._start_features(supervisor, db, router, features=features, plivo=plivo,
+                                 campaigns=campaigns)
+            supervisor.start("campaign-dialer", self._after_restore(router, dialer.run))
             code = await self._until_stopped(supervisor)
             self.lifecycle.start_draining()
             await self._drain(router)
             await supervisor.stop()
             await router.close()
+            await plivo.close()
             await runner.cleanup()
             await db.close()
             speech.close()
         log.info("engine stopped")
         return code
+
+    def _start_features(self, supervisor: Supervisor, db: Database, router: CallRouter, *,
+                        features: Features, plivo: PlivoAssembly,
+                        campaigns: CampaignAssembly) -> None:
+        supervisor.start("transcripts", self._after_db(db, features.transcripts.run))
+        supervisor.start("callbacks", self._after_restore(router, features.scheduler.run))
+        supervisor.start("webhooks", self._after_db(db, plivo.dispatcher.run))
+        supervisor.start("call-queue", self._after_restore(router, plivo.call_queue().run))
+        started_at = datetime.now(UTC)
+        supervisor.start("hangup-recovery", self._after_restore(
+            router, lambda: plivo.recover_hangups(started_at)), forever=False)
+        for name, task in campaigns.tasks().items():
+            supervisor.start(name, self._after_restore(router, task))
 
     async def _until_stopped(self, supervisor: Supervisor) -> int:
         stop = asyncio.ensure_future(self.lifecycle.stop_requested.wait())
@@ -162,26 +194,25 @@ class Daemon:
             return 1
         return 0
 
-    def _router(self, ari: AriClient, calls: CallRepository, speech: SpeechService,
-                webhooks: aiohttp.ClientSession) -> CallRouter:
+    def _router(self, ari: AriClient, ami: AmiClient, calls: CallRepository,
+                speech: SpeechService, plivo: PlivoAssembly) -> CallRouter:
         s = self.settings
 
         def executors(feedback: Feedback) -> CommandExecutors:
             registry = CommandExecutors()
-            CallControl(ari, s.trunk_endpoint, feedback).register(registry)
+            CallControl(ari, s.trunk_endpoint, feedback, ami=ami).register(registry)
             TimerExecutor(feedback).register(registry)
             SpeechExecutor(speech, feedback).register(registry)
-            # Documents (answer_url, action URLs) need a parser: the Plivo XML one arrives
-            # with the Plivo API; until then a fetch fails at once and nothing waits.
-            FetchExecutor(webhooks, None, feedback).register(registry)
+            plivo.register_executors(registry, feedback, ari)
             return registry
 
         outbox = SnapshotOutbox(calls, CallJournal(s.journal_path))
-        return CallRouter(executors, calls, outbox, FlowConfig(dial_timeout=s.dial_timeout_seconds),
+        return CallRouter(executors, calls, outbox, FlowConfig(
+            dial_timeout=s.dial_timeout_seconds, recordings_url=f"{s.base_url}/api/recordings"),
                           save_retry=self._backoff)
 
     def _features(self, db: Database, ari: AriClient, calls: CallRepository,
-                  router: CallRouter, speech: SpeechService, *,
+                  router: CallRouter, speech: SpeechService, *, plivo: PlivoAssembly,
                   asterisk_up: Callable[[], bool]) -> Features:
         """Every feature service, and the API resources that face them."""
         s = self.settings
@@ -200,7 +231,7 @@ class Daemon:
         callback_repo = CallbackRepository(db)
         callbacks = CallbackService(callback_repo, click2call)
         router.on_finished(callbacks.on_call_finished)
-        resources = build_resources(
+        resources = (*build_resources(
             click2call=click2call,
             modify=ModifyCallService(router, rules),
             cdrs=CdrService(calls),
@@ -212,7 +243,7 @@ class Daemon:
             templates=templates,
             otp=OtpService(router, templates, speech.catalogue, rules, asterisk_up=asterisk_up),
             callbacks=callbacks,
-        )
+        ), *plivo.resources(router, calls, rules, asterisk_up=asterisk_up))
         scheduler = CallbackScheduler(callback_repo, click2call, backoff=self._backoff())
         return Features(resources, transcripts, scheduler)
 

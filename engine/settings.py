@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -77,6 +77,20 @@ class Settings(BaseSettings):
     # <var_dir>/asterisk/pbx/log/cel-custom/engine-cel.json (the local stack's layout).
     cel_path: Path | None = None
 
+    # File store (the account's uploaded files: CSV lists, recorded announcements).
+    # "local": <files_path>/<account_id>/<name>, files_path empty = <var_dir>/files.
+    # "s3": s3_bucket, keys <s3_prefix><account_id>/<name>; s3_endpoint_url empty = AWS.
+    file_store: Literal["local", "s3"] = "local"
+    files_path: Path | None = None
+    file_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)  # one upload (413 above)
+    file_convert_seconds: float = Field(default=120.0, gt=0)  # sox on an uploaded .wav
+    s3_endpoint_url: str = ""
+    s3_bucket: str = ""
+    s3_prefix: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: SecretStr = SecretStr("")
+
     # Text-to-speech
     # Where the engine writes speech audio; empty means <var_dir>/asterisk/pbx/tts.
     tts_path: Path | None = None
@@ -87,6 +101,47 @@ class Settings(BaseSettings):
     tts_workers: int = Field(default=2, ge=1, le=32)  # threads for the neural engine
     tts_max_concurrent: int = Field(default=4, ge=1, le=256)  # engine runs at a time
     tts_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    # The Plivo-compatible API fetches user-given URLs (answer_url, action URLs, webhooks,
+    # <Play> audio). Link-local and metadata addresses are always refused; private ranges
+    # and loopback only where allowed here (the dev stack and the tests allow loopback).
+    # How applications reach this engine (recording URLs in webhooks); default: http_host/port.
+    public_url: str = ""
+    webhook_allow_private: bool = False
+    webhook_allow_loopback: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_max_attempts: int = Field(default=5, ge=1, le=20)  # status callbacks
+    webhook_max_response_bytes: int = Field(default=256 * 1024, ge=1024)
+    play_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)  # one <Play> file
+    # The key that seals account tokens (webhooks are signed with them); made on first use.
+    secret_key_path: Path | None = None
+    # Account limits: defaults for accounts the CLI has not set limits for.
+    default_max_concurrent_calls: int = Field(default=50, ge=1)
+    default_calls_per_second: float = Field(default=10.0, gt=0)
+    api_call_queue_limit: int = Field(default=500, ge=0)  # queued calls per account
+
+    # Campaign dialer: caps for the whole engine process, over every account's campaigns
+    # (each account's own limits apply too); campaigns share them by earliest due call.
+    dialer_max_concurrent_calls: int = Field(default=100, ge=1)
+    dialer_max_calls_per_second: float = Field(default=10.0, gt=0)
+    # A claimed attempt with no call after this long was claimed by an engine that died
+    # before dialling: it is dialled again (once).
+    dialer_claim_lease_seconds: float = Field(default=30.0, gt=0)
+    # The circuit breaker: among a campaign's last ``window`` outcomes, at least
+    # ``threshold`` CHANUNAVAIL/CONGESTION (and ``min_outcomes`` seen) suspends it.
+    dialer_breaker_window: int = Field(default=20, ge=2)
+    dialer_breaker_min_outcomes: int = Field(default=10, ge=1)
+    dialer_breaker_threshold: float = Field(default=0.6, gt=0, le=1)
+
+    # Campaigns: the highest calls_per_minute create_campaign accepts for one campaign.
+    dialer_max_calls_per_minute: int = Field(default=600, ge=1)
+
+    # Contact imports: a CSV of at most import_sync_max_bytes is answered once imported
+    # (≤ 60 s); a larger one at once with its job id (202). Rows are validated in
+    # import_workers processes (0: a thread); one engine runs import_max_running jobs at once.
+    import_sync_max_bytes: int = Field(default=2 * 1024 * 1024, ge=0)
+    import_workers: int = Field(default=2, ge=0, le=32)
+    import_max_running: int = Field(default=2, ge=1, le=32)
 
     # Local stack (``python -m engine.devstack``): the PBX and the simulated carrier run
     # from one Asterisk root; these only matter to the stack tooling, not the daemon.
@@ -140,6 +195,16 @@ class Settings(BaseSettings):
         if self.tts_pbx_path is not None:
             return self.tts_pbx_path
         return Path("/srv") / self.stack_name / "pbx" / "tts"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.http_host}:{self.http_port}"
+
+    @property
+    def secret_key_file(self) -> Path:
+        if self.secret_key_path is not None:
+            return self.secret_key_path
+        return self.var_dir / "secret.key"
 
     @property
     def recordings_dir(self) -> Path:

@@ -8,8 +8,13 @@ if [[ $(id -u) -ne 0 ]]; then
     exit 1
 fi
 
-PACKAGES=(postgresql-15 postgresql-client-15 debootstrap sox espeak-ng util-linux procps
-          ca-certificates)
+PACKAGES=(postgresql-15 postgresql-client-15 debootstrap sox espeak-ng util-linux
+          procps ca-certificates)
+# MP3 for <Play>: sox's MP3 format links libmad (GPL-2.0), an optional piece; WITH_MP3=0
+# leaves it out (WAV and the other formats sox reads still play).
+if [[ "${WITH_MP3:-1}" != 0 ]]; then
+    PACKAGES+=(libsox-fmt-mp3)
+fi
 if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
     PACKAGES+=(python3-venv)
 fi

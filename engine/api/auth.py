@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Protocol
 
 from aiohttp import web
@@ -14,6 +15,7 @@ __all__ = [
     "AUTH_HEADER",
     "Account",
     "Authenticator",
+    "basic_login",
     "current_account",
 ]
 
@@ -31,6 +33,21 @@ class Authenticator(Protocol):
     async def authenticate(self, account: str, token: str) -> Account | None:
         """The account when ``token`` is its current token, else None (never says why)."""
         ...
+
+
+def basic_login(header: str) -> tuple[str, str] | None:
+    """(user, password) of an ``Authorization: Basic …`` header; None if it is not one.
+
+    Decoded by hand: aiohttp 3.14 deprecates ``BasicAuth``."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else None
 
 
 def current_account(request: web.Request) -> Account:

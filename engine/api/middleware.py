@@ -13,12 +13,19 @@ import secrets
 import time
 from collections.abc import Collection
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 
-from engine.api.auth import ACCOUNT_HEADER, ACCOUNT_KEY, AUTH_HEADER, Authenticator
+from engine.api.auth import (
+    ACCOUNT_HEADER,
+    ACCOUNT_KEY,
+    AUTH_HEADER,
+    Authenticator,
+    basic_login,
+)
 from engine.api.deps import ApiDeps, DrainingFlag
 from engine.api.errors import HeadersTooLarge, ShuttingDown, Unauthorized, response_for
+from engine.api.plivo.shape import is_plivo_path, plivo_problem
 from engine.logs import account_var, request_id_var
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -81,15 +88,22 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
 
 @web.middleware
 async def map_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn every exception (aiohttp's own included) into the error envelope."""
+    """Turn every exception (aiohttp's own included) into the error envelope; under
+    ``/v1/`` (the Plivo-compatible façade) into Plivo's ``{"api_id", "error"}`` instead."""
     try:
         return await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return response_for(exc, request[REQUEST_ID_KEY])
+        return _error_response(request, exc)
     except Exception as exc:
-        return response_for(exc, request[REQUEST_ID_KEY])
+        return _error_response(request, exc)
+
+
+def _error_response(request: web.Request, exc: BaseException) -> web.Response:
+    if is_plivo_path(request.path):
+        return plivo_problem(exc, request[REQUEST_ID_KEY])
+    return response_for(exc, request[REQUEST_ID_KEY])
 
 
 def header_bytes(request: web.BaseRequest) -> int:
@@ -118,11 +132,12 @@ def limit_header_bytes(max_bytes: int) -> Middleware:
 
 
 def refuse_while_draining(lifecycle: DrainingFlag) -> Middleware:
-    """503 ``shutting_down`` for every /api request once draining (health checks still answer)."""
+    """503 ``shutting_down`` for every /api and /v1 request once draining (health checks
+    still answer)."""
 
     @web.middleware
     async def draining_guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if lifecycle.draining and is_api_path(request.path):
+        if lifecycle.draining and (is_api_path(request.path) or is_plivo_path(request.path)):
             raise ShuttingDown("the engine is shutting down; retry shortly")
         return await handler(request)
 
@@ -144,6 +159,10 @@ def require_account(
             return await handler(request)
         account_id = request.headers.get(ACCOUNT_HEADER, "")
         token = request.headers.get(AUTH_HEADER, "")
+        if not account_id and not token:
+            # HTTP Basic (account : token) works too, so a Plivo application can fetch the
+            # RecordUrl it was given with the credentials it already uses.
+            account_id, token = _basic_credentials(request)
         account = None
         if account_id and token:
             account = await authenticator.authenticate(account_id, token)
@@ -154,6 +173,10 @@ def require_account(
         return await handler(request)
 
     return authenticate
+
+
+def _basic_credentials(request: web.Request) -> tuple[str, str]:
+    return basic_login(request.headers.get(hdrs.AUTHORIZATION, "")) or ("", "")
 
 
 def build_middlewares(

@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
+from engine.ami.client import AmiClient
 from engine.ari.client import AriClient
 from engine.ari.errors import AriUnreachable
 from engine.calls.executors import CommandExecutors, Feedback
@@ -21,9 +23,9 @@ from engine.domain.commands import (
     BridgeLegs,
     Command,
     DestroyBridge,
+    DetectMachine,
     Dial,
     Hangup,
-    JoinConference,
     Play,
     RecordBridge,
     RecordChannel,
@@ -38,7 +40,13 @@ from engine.domain.commands import (
     StopRinging,
 )
 from engine.domain.errors import Conflict, EngineError, NotFound, TimedOut
-from engine.domain.events import DtmfSent, LegGone, PlaybackDone, RecordingDone
+from engine.domain.events import (
+    DtmfSent,
+    LegGone,
+    MachineVerdict,
+    PlaybackDone,
+    RecordingDone,
+)
 from engine.domain.numbers import dial_endpoint
 
 log = logging.getLogger(__name__)
@@ -50,12 +58,38 @@ STASIS_READY_PAUSES = (0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28)
 # a native bridge relays RFC 4733 packets without decoding them, so no DTMF ever reaches
 # the core and ARI never reports a digit pressed in a conversation.
 BRIDGE_TYPE = "mixing,dtmf_events"
+# The PBX dialplan context that runs AMD() and brings the leg back with its verdict
+# (asterisk-conf/pbx/extensions.conf); the extension is the total analysis time in ms.
+AMD_CONTEXT = "amd"
+# DTMF played over AMI (a leg not in Stasis yet): ARI's default tone length and gap.
+AMI_TONE_MS = 100
+AMI_GAP_SECONDS = 0.1
+AMI_PAUSES = {"w": 0.5, "W": 1.0}
+# What the call is told when AMD could not even start: no verdict, so not a machine.
+AMD_UNAVAILABLE = MachineVerdict("", machine=False, status="NOTSURE", cause="AMD-UNAVAILABLE")
 
 ARI_COMMANDS: tuple[type, ...] = (
     Dial, Answer, Hangup, BridgeLegs, RemoveFromBridge, DestroyBridge, Play, StartRinging,
     StopRinging, StartHold, StopHold, RecordBridge, RecordLeg, StopPlayback,
-    RecordChannel, StopRecording, SendDtmf, JoinConference,
+    RecordChannel, StopRecording, SendDtmf, DetectMachine,
 )
+
+
+async def in_stasis(action: Callable[[], Awaitable[object]],
+                    pauses: tuple[float, ...] = STASIS_READY_PAUSES) -> None:
+    """Run ``action`` on a channel that may not be in Stasis yet.
+
+    A channel reports itself answered (ChannelStateChange Up) a moment before it enters
+    the Stasis application, and a snoop channel exists before it enters Stasis; until
+    then Asterisk refuses to act on it ("Channel not in Stasis application", 409).
+    """
+    for pause in pauses:
+        try:
+            await action()
+            return
+        except Conflict:
+            await asyncio.sleep(pause)
+    await action()
 
 
 def terminate_on(keys: str) -> str:
@@ -67,12 +101,31 @@ def terminate_on(keys: str) -> str:
     return "any"
 
 
+def caller_id_of(command: Dial) -> str:
+    """ARI's callerId: ``"name" <number>`` with a display name, else the number alone.
+
+    Quotes, angle brackets and backslashes would end the name early: they are dropped."""
+    if not command.caller_name:
+        return command.caller_id
+    name = command.caller_name.translate(str.maketrans("", "", '"<>\\'))
+    return f'"{name}" <{command.caller_id}>'
+
+
+def header_variables(command: Dial) -> dict[str, str] | None:
+    """Originate variables that add each SIP header as ``X-PH-<key>`` to the INVITE."""
+    if not command.sip_headers:
+        return None
+    return {f"PJSIP_HEADER(add,X-PH-{key})": value for key, value in command.sip_headers}
+
+
 class CallControl:
     """Executes commands; never raises for a channel that is already gone."""
 
     def __init__(self, ari: AriClient, trunk: str, feedback: Feedback, *,
-                 stasis_pauses: tuple[float, ...] = STASIS_READY_PAUSES) -> None:
+                 stasis_pauses: tuple[float, ...] = STASIS_READY_PAUSES,
+                 ami: AmiClient | None = None) -> None:
         self._ari = ari
+        self._ami = ami
         self._trunk = trunk
         self._feedback = feedback
         self._bridges: set[str] = set()
@@ -116,6 +169,10 @@ class CallControl:
             self._feedback(request_id, RecordingDone(command.name, 0, now))
         elif isinstance(command, SendDtmf):
             self._feedback(request_id, DtmfSent(command.ref, now))
+        elif isinstance(command, DetectMachine):
+            # AMD never started: the call must not wait for a verdict that cannot come.
+            self._feedback(request_id, replace(AMD_UNAVAILABLE, channel_id=command.channel_id,
+                                               at=now))
 
     async def _execute(self, request_id: str, command: Command) -> None:
         ari = self._ari
@@ -123,7 +180,8 @@ class CallControl:
             case Dial():
                 await ari.originate(
                     dial_endpoint(command.party, self._trunk), command.channel_id,
-                    app_args="leg", caller_id=command.caller_id, timeout=command.timeout,
+                    app_args="leg", caller_id=caller_id_of(command), timeout=command.timeout,
+                    variables=header_variables(command),
                 )
             case Answer():
                 await ari.answer(command.channel_id)
@@ -176,33 +234,45 @@ class CallControl:
             case SendDtmf():
                 await self._send_dtmf(command)
                 self._feedback(request_id, DtmfSent(command.ref, datetime.now(UTC)))
-            case JoinConference():
-                await self._join_conference(command)
+            case DetectMachine():
+                await self._detect_machine(command)
 
     async def _send_dtmf(self, command: SendDtmf) -> None:
-        # Plivo's "w" waits half a second and "W" a second; ARI pauses on "," (100 ms each).
-        digits = command.digits.replace("W", ",,,,,,,,,,").replace("w", ",,,,,")
-        await self._ari.send_dtmf(command.channel_id, digits)
+        # Asterisk's DTMF streams pause on "w" (half a second) and "W" (a second), as
+        # Plivo's send_digits do; any other character (",") is refused with a warning.
+        try:
+            await self._ari.send_dtmf(command.channel_id, command.digits,
+                                      duration_ms=command.tone_ms or None)
+        except Conflict:
+            # Not in Stasis: an originated leg enters it only when answered, so digits
+            # for early media (Plivo's send_on_preanswer) go through AMI instead.
+            if self._ami is None:
+                raise
+            await self._send_dtmf_over_ami(self._ami, command)
 
-    async def _join_conference(self, command: JoinConference) -> None:
-        bridge_id = f"conference-{command.conference}"
-        if bridge_id not in self._bridges:
-            with contextlib.suppress(EngineError):  # it may exist already (another member)
-                await self._ari.create_bridge(bridge_id, BRIDGE_TYPE)
-            self._bridges.add(bridge_id)
-        await self._ari.add_channels(bridge_id, [command.channel_id])
+    @staticmethod
+    async def _send_dtmf_over_ami(ami: AmiClient, command: SendDtmf) -> None:
+        """One PlayDTMF per digit (AMI finds the channel by its id, Asterisk's uniqueid);
+        Asterisk answers once the tone has played, then the usual gap follows."""
+        tone_ms = str(command.tone_ms or AMI_TONE_MS)
+        for digit in command.digits:
+            if digit in AMI_PAUSES:
+                await asyncio.sleep(AMI_PAUSES[digit])
+                continue
+            await ami.action("PlayDTMF", {"Channel": command.channel_id,
+                                                "Digit": digit, "Duration": tone_ms})
+            await asyncio.sleep(AMI_GAP_SECONDS)
+
+    async def _detect_machine(self, command: DetectMachine) -> None:
+        """Send the answered leg through AMD in the dialplan; it comes back into Stasis
+        with the verdict (translated to MachineVerdict).
+
+        The explicit subscription comes first: out of Stasis, only it brings the app the
+        leg's events, so a hangup during detection still reaches the call as LegGone."""
+        channel_id = command.channel_id
+        await self._ari.subscribe(f"channel:{channel_id}")
+        await self._in_stasis(lambda: self._ari.continue_in_dialplan(
+            channel_id, AMD_CONTEXT, str(max(command.total_ms, 10))))
 
     async def _in_stasis(self, action: Callable[[], Awaitable[object]]) -> None:
-        """Run ``action`` on a channel that may not be in Stasis yet.
-
-        A channel reports itself answered (ChannelStateChange Up) a moment before it enters
-        the Stasis application, and a snoop channel exists before it enters Stasis; until
-        then Asterisk refuses to act on it ("Channel not in Stasis application", 409).
-        """
-        for pause in self._stasis_pauses:
-            try:
-                await action()
-                return
-            except Conflict:
-                await asyncio.sleep(pause)
-        await action()
+        await in_stasis(action, self._stasis_pauses)

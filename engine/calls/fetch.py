@@ -1,29 +1,40 @@
 """Fetching the next program (answer_url, an action URL, Redirect) as a command.
 
-``Fetch`` in, ``DocumentFetched`` or ``FetchFailed`` out. The document is parsed into
-verbs by the parser the composition root gives (the Plivo XML parser); without one, every
-fetch fails at once and the program takes its failure path, so nothing waits forever.
-Runs in the call's worker, bounded in time and size, so a dead webhook delays only its
-own call.
+``Fetch`` in, ``DocumentFetched`` or ``FetchFailed`` out. The URL is fetched through the
+SSRF guard (``engine.webhooks.guard``), signed with the account's token as Plivo signs
+(``X-Plivo-Signature-V3``), and tried ``attempts`` times within ``deadline_seconds``
+overall: a connection error, a timeout, a non-2xx answer and a document the parser refuses
+each count as one failed try; a URL the guard refuses is not tried again. Then
+``fallback_url`` is tried once. The ``FetchFailed``
+reason says what happened on every try.
+
+The document is parsed into verbs by the parser the composition root gives (the Plivo XML
+parser); without one, every fetch fails at once and the program takes its failure path, so
+nothing waits forever. Runs in the call's worker, bounded in time and size, so a dead
+webhook delays only its own call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Protocol
-
-import aiohttp
-from yarl import URL
 
 from engine.calls.executors import CommandExecutors, Feedback
 from engine.domain.commands import Fetch
 from engine.domain.events import DocumentFetched, FetchFailed
 from engine.domain.programs.verbs import Verb
+from engine.webhooks.guard import GuardedHttp, GuardError, Signer, UrlRefused
+from engine.webhooks.signature import signer
 
 log = logging.getLogger(__name__)
 
-MAX_DOCUMENT_BYTES = 256 * 1024
+# An account's token for signing, or None (unknown account, or a token not yet sealed).
+TokenLookup = Callable[[str], Awaitable[str | None]]
+TOKEN_LOOKUP_SECONDS = 2.0
+RETRY_PAUSES = (0.5, 1.0, 2.0)  # between tries of one URL, within its deadline
 
 
 class DocumentParser(Protocol):
@@ -32,13 +43,26 @@ class DocumentParser(Protocol):
         ...
 
 
+class FetchError(Exception):
+    """Why a document could not be fetched or run (the text reaches logs and webhooks)."""
+
+
+class FetchRefused(FetchError):
+    """The URL is not allowed: trying it again would be refused again."""
+
+
 class FetchExecutor:
-    def __init__(self, http: aiohttp.ClientSession, parser: DocumentParser | None,
-                 feedback: Feedback, *, timeout_seconds: float = 10.0) -> None:
+    """``timeout_seconds``: one try's bound (the guard's policy bound when None)."""
+
+    def __init__(self, http: GuardedHttp, parser: DocumentParser | None, feedback: Feedback,
+                 *, tokens: TokenLookup | None = None, timeout_seconds: float | None = None,
+                 retry_pauses: tuple[float, ...] = RETRY_PAUSES) -> None:
         self._http = http
         self._parser = parser
         self._feedback = feedback
-        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._tokens = tokens
+        self._try_seconds = timeout_seconds
+        self._pauses = retry_pauses
 
     def register(self, executors: CommandExecutors) -> None:
         executors.register(Fetch, self.fetch)
@@ -55,37 +79,68 @@ class FetchExecutor:
     async def _fetch(self, command: Fetch) -> tuple[Verb, ...]:
         if self._parser is None:
             raise FetchError("this engine has no document parser")
-        url = URL(command.url)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise FetchError("the document URL must be http or https")
-        method = command.method.upper()
-        if method not in ("GET", "POST"):
-            raise FetchError(f"method {command.method!r} is not GET or POST")
-        params = dict(command.params)
+        per_try = self._try_seconds or self._http.policy.timeout_seconds
+        sign = await self._signer(command.account_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + command.deadline_seconds
+        tries: list[str] = []
+        attempts = max(1, command.attempts)
+        for number in range(1, attempts + 1):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                tries.append(f"try {number}: no time left of {command.deadline_seconds:g} s")
+                break
+            try:
+                return await self._try(command.url, command.method, command, sign,
+                                       min(per_try, remaining))
+            except FetchRefused as exc:
+                tries.append(f"refused: {exc}")
+                break
+            except FetchError as exc:
+                tries.append(f"try {number}: {exc}" if attempts > 1 else str(exc))
+            if number < attempts:
+                pause = self._pauses[min(number - 1, len(self._pauses) - 1)] if self._pauses else 0
+                await asyncio.sleep(max(0.0, min(pause, deadline - loop.time())))
+        if command.fallback_url:
+            try:
+                return await self._try(command.fallback_url, command.fallback_method, command,
+                                       sign, per_try)
+            except FetchError as exc:
+                tries.append(f"fallback_url: {exc}")
+        raise FetchError("; ".join(tries))
+
+    async def _try(self, url: str, method: str, command: Fetch, sign: Signer | None,
+                   timeout: float) -> tuple[Verb, ...]:
+        assert self._parser is not None
         try:
-            async with self._http.request(
-                method, url, params=params if method == "GET" else None,
-                data=params if method == "POST" else None, timeout=self._timeout,
-            ) as response:
-                if not 200 <= response.status < 300:
-                    raise FetchError(f"HTTP {response.status}")
-                body = bytearray()
-                async for chunk in response.content.iter_chunked(64 * 1024):
-                    body += chunk
-                    if len(body) > MAX_DOCUMENT_BYTES:
-                        raise FetchError(
-                            f"the document is larger than {MAX_DOCUMENT_BYTES} bytes")
-                content_type = response.content_type
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise FetchError(f"cannot fetch the document: {type(exc).__name__}") from exc
+            answer = await self._http.request(method, url, command.params, sign=sign,
+                                              timeout=timeout)
+        except UrlRefused as exc:
+            raise FetchRefused(exc.reason) from None
+        except GuardError as exc:
+            raise FetchError(exc.reason) from None
+        if not answer.ok:
+            raise FetchError(f"HTTP {answer.status}")
         try:
-            return self._parser(bytes(body), content_type)
+            return self._parser(answer.body, answer.content_type)
         except ValueError as exc:
-            raise FetchError(f"the document cannot run: {exc}") from exc
+            raise FetchError(f"the document cannot run: {exc}") from None
 
-
-class FetchError(Exception):
-    """Why a document could not be fetched or run (the text reaches logs and webhooks)."""
+    async def _signer(self, account_id: str) -> Signer | None:
+        """Requests go unsigned only when the token cannot be had (logged)."""
+        if self._tokens is None or not account_id:
+            return None
+        try:
+            token = await asyncio.wait_for(self._tokens(account_id), TOKEN_LOOKUP_SECONDS)
+        except Exception as exc:  # the database away: fetch anyway, unsigned
+            log.warning("no token to sign a fetch with",
+                        extra={"account": account_id, "error": type(exc).__name__})
+            return None
+        if token is None:
+            log.warning("account has no sealed token; fetch unsigned",
+                        extra={"account": account_id})
+            return None
+        return signer(token)
 
 
 def _now() -> datetime:

@@ -21,11 +21,12 @@ from engine.calls.outbox import SnapshotOutbox
 from engine.calls.reconcile import AsteriskView, ViewTaker
 from engine.calls.translate import channel_of, translate
 from engine.calls.worker import CallWorker, PersistFirst
-from engine.domain.call import Call
+from engine.domain.call import Call, Origin
 from engine.domain.commands import CallFinished, Command, Hangup, StartTimer
 from engine.domain.errors import NotFound
 from engine.domain.events import CallEvent, CallRestored, LegNamed
 from engine.domain.flow import FlowConfig, advance, begin, live_counter_key
+from engine.domain.ids import leading_request_id
 from engine.domain.witness import witnessed_end
 from engine.store.calls import CallRepository, UnreadableCall
 
@@ -114,7 +115,8 @@ class CallRouter:
     async def request(
         self, account_id: str, channel: str, make_event: Callable[[str], CallEvent]
     ) -> Call:
-        """Apply an API request to the call that owns ``channel`` (a name or an id).
+        """Apply an API request to the call that owns ``channel`` (a name or an id, or the
+        call's own request_id: then its first live leg).
 
         ``make_event(channel_id)`` builds the event for the leg found. Another account's
         channel and an unknown one fail the same way: NotFound.
@@ -150,6 +152,10 @@ class CallRouter:
 
     def live_calls(self, account_id: str) -> list[Call]:
         return [c for c in self._calls.values() if c.account_id == account_id]
+
+    def live_calls_of(self, origin: Origin) -> list[Call]:
+        """Every account's live calls of one origin (the dialer's engine-wide cap)."""
+        return [c for c in self._calls.values() if c.origin is origin]
 
     # ---- the loop ---------------------------------------------------------------------
 
@@ -251,8 +257,8 @@ class CallRouter:
     def _handle_ari(self, event: AriEvent) -> None:
         ids = channel_of(event)
         if isinstance(event, RecordingFinished | RecordingFailed):
-            # Program recordings are named "<request_id>-<what>".
-            request_id: str | None = event.recording.name.split("-")[0]
+            # Recordings are named "<request_id>-<what>" (a request_id may be a UUID).
+            request_id: str | None = leading_request_id(event.recording.name)
         elif ids is None:
             # Playbacks are named after their call: "<request_id>.<what>".
             playback = getattr(event, "playback", None)
@@ -269,13 +275,16 @@ class CallRouter:
 
     def _handle_request(self, item: _Request) -> None:
         request_id = self._by_channel.get(item.channel)
+        if request_id is None and item.channel in self._calls:
+            request_id = item.channel  # a call's own id (Plivo's call_uuid): its first leg
         call = self._calls.get(request_id or "")
         if call is None or call.account_id != item.account_id:
             item.reply.set_exception(NotFound("no live call has that channel",
                                               code="channel_not_found"))
             return
         leg = next((leg for leg in call.legs
-                    if item.channel in (leg.channel_id, leg.channel_name) and leg.live), None)
+                    if item.channel in (leg.channel_id, leg.channel_name, call.request_id)
+                    and leg.live), None)
         if leg is None:
             item.reply.set_exception(NotFound("no live call has that channel",
                                               code="channel_not_found"))

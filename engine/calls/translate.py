@@ -25,6 +25,7 @@ from engine.domain.events import (
     LegGone,
     LegNamed,
     LegRinging,
+    MachineVerdict,
     PlaybackDone,
     RecordingDone,
 )
@@ -38,6 +39,9 @@ ROUTED_EVENT_TYPES = frozenset({
 # AST_SOFTHANGUP_SHUTDOWN (4) is the PBX hanging every channel up on its way down.
 # (An ARI DELETE shows 32, AST_SOFTHANGUP_EXPLICIT.)
 SOFTHANGUP_SHUTDOWN = 4
+# The Stasis args of a leg back from answering-machine detection (the PBX's "amd" context):
+# "amd", AMD's status (MACHINE, HUMAN, NOTSURE, HANGUP) and cause (e.g. TOOLONG-5000).
+AMD_ARG = "amd"
 
 
 def channel_of(event: AriEvent) -> tuple[str, str] | None:
@@ -70,10 +74,16 @@ def translate(event: AriEvent) -> list[CallEvent]:
         # down, or failing). The engine was listening, so it was the PBX, not the callee.
         return [LegGone(event.channel.id, now, event.cause or CAUSE_PBX_UNAVAILABLE)]
     if isinstance(event, Dial):
+        if event.dialstatus in ("RINGING", "PROGRESS"):
+            # The far end rings or plays early media (SIP 180/183). A 183 then 180 does not
+            # always surface as a "Ringing" state change, so this says it too.
+            return [LegRinging(event.peer.id, now)]
         if event.dialstatus:
             return [LegDialStatus(event.peer.id, event.dialstatus)]
         return [LegNamed(event.peer.id, event.peer.name)]
     if isinstance(event, StasisStart):
+        if event.args[:1] == [AMD_ARG]:
+            return [machine_verdict(event)]
         named: list[CallEvent] = [LegNamed(event.channel.id, event.channel.name)]
         if event.channel.state == "Up":
             named.append(LegAnswered(event.channel.id, now, event.channel.name))
@@ -89,3 +99,12 @@ def translate(event: AriEvent) -> list[CallEvent]:
     if isinstance(event, RecordingFinished | RecordingFailed):
         return [RecordingDone(event.recording.name, event.recording.duration or 0, now)]
     return []
+
+
+def machine_verdict(event: StasisStart) -> MachineVerdict:
+    """The verdict a leg brings back from AMD. It re-enters Stasis already answered: that
+    is no second answer, so only the verdict is told."""
+    status = event.args[1] if len(event.args) > 1 else ""
+    cause = event.args[2] if len(event.args) > 2 else ""
+    return MachineVerdict(event.channel.id, machine=status == "MACHINE", status=status,
+                          cause=cause, at=event.timestamp)

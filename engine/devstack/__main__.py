@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from engine.devstack.processes import StackError
@@ -14,6 +15,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m engine.devstack")
     parser.add_argument("command", choices=["up", "down", "run", "infra", "render", "status"])
     args = parser.parse_args(argv)
+    # A developer's stack may call a local answer server (http://127.0.0.1:…); the engine
+    # it starts inherits this environment. Production refuses loopback URLs by default.
+    os.environ.setdefault("ENGINE_WEBHOOK_ALLOW_LOOPBACK", "true")
     stack = Stack(Settings())
     try:
         if args.command == "run":

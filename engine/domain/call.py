@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from engine.domain.numbers import Party
+from engine.domain.plivo.options import ApiCallOptions
 from engine.domain.programs.state import ProgramState
 from engine.domain.programs.verbs import Program
 
@@ -40,6 +41,7 @@ class CallState(StrEnum):
     DIALING_CUSTOMER = "dialing_customer"
     BRIDGED = "bridged"
     FAILING = "failing"  # the agent hears why the destination failed, then is hung up
+    DETECTING = "detecting"  # answered; answering-machine detection runs before the program
     PROGRAM = "program"  # the answered leg runs a call program (OTP, campaign, answer_url)
     TRANSFERRING = "transferring"  # blind transfer: the target is ringing
     CONSULTING = "consulting"  # attended transfer: the transferer talks to the target
@@ -86,6 +88,17 @@ class Leg:
 
 
 @dataclass(frozen=True)
+class CampaignRef:
+    """The campaign attempt a campaign call is: which contact of which list, which try."""
+
+    campaign_id: str
+    list_id: str
+    contact_id: int
+    attempt: int
+    campaign_type: int = 0
+
+
+@dataclass(frozen=True)
 class PendingTimer:
     """A timer the call waits for; kept in the snapshot so it survives a restart."""
 
@@ -121,6 +134,16 @@ class Call:
     legs_dialled: int = 0
     ended_at: datetime | None = None
     inbound_did: str = ""
+    # Plivo API calls: what the application asked for; the machine-detection verdict
+    # ("" not run, "true", "false") and AMD's words for it; why the call failed (a document
+    # that could not be fetched or run), and playbacks started by the live-call API.
+    api: ApiCallOptions | None = None
+    machine: str = ""
+    machine_detail: str = ""
+    failure_reason: str = ""
+    api_playbacks: tuple[str, ...] = ()
+    api_notified: tuple[str, ...] = ()  # the status callbacks already emitted (ring, …)
+    campaign: CampaignRef | None = None  # campaign calls: the attempt this call is
     # Bumped by the router on every change: a replayed or late snapshot never overwrites a
     # newer one in the store.
     revision: int = 0

@@ -53,6 +53,12 @@ class Conflict(EngineError):
     code = "conflict"
 
 
+class TooManyRequests(EngineError):
+    """Over a rate or queue bound of the account (HTTP 429); retry later."""
+
+    code = "too_many_requests"
+
+
 class Unavailable(EngineError):
     """A dependency (Asterisk, the database) is down; retry later."""
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from engine.domain.numbers import Party
 from engine.domain.programs.verbs import Verb
+from engine.domain.speech import Utterance
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,51 @@ class FetchFailed:
 
 
 @dataclass(frozen=True)
+class MachineVerdict:
+    """Answering-machine detection ended on ``channel_id``. ``status`` and ``cause`` are
+    AMD's own words (MACHINE, HUMAN, NOTSURE, HANGUP; e.g. TOOLONG-5000)."""
+
+    channel_id: str
+    machine: bool
+    status: str
+    cause: str
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ConferenceLeft:
+    """The leg left the conference it joined but is still up (kicked, refused at
+    ``max_members``, or the conference ended), so its program goes on."""
+
+    channel_id: str
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ProgramReplaced:
+    """Plivo's transfer of a live call: the running program stops and the document at
+    ``url`` runs instead."""
+
+    url: str
+    method: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LiveActionRequested:
+    """An API action on a live call outside its program (Plivo's Play, Speak, DTMF and
+    Record resources). ``action``: play | stop_play | speak | stop_speak | dtmf | record |
+    stop_record; ``media`` (play), ``utterance`` (speak), ``digits`` (dtmf) as needed."""
+
+    action: str
+    at: datetime
+    media: tuple[str, ...] = ()
+    utterance: Utterance | None = None
+    digits: str = ""
+    loop: int = 1
+
+
+@dataclass(frozen=True)
 class CallRestored:
     """A restarted engine adopted the call from its snapshot."""
 
@@ -182,8 +228,8 @@ class RecordingRequested:
 CallEvent = (
     LegRinging | LegAnswered | LegGone | LegWitnessed | LegDroppedByPbx | LegNamed | LegDialStatus
     | LegDtmf | PlaybackDone | TimerFired | SpeechReady | SpeechFailed | RecordingDone | DtmfSent
-    | DocumentFetched | FetchFailed
-    | HangupRequested | CallRestored
+    | DocumentFetched | FetchFailed | MachineVerdict | ConferenceLeft
+    | HangupRequested | CallRestored | ProgramReplaced | LiveActionRequested
     | BlindTransferRequested | AttendedTransferRequested | AttendedTransferCompleted
     | AttendedTransferCancelled | RecordingRequested
 )

@@ -38,9 +38,12 @@ from engine.domain.events import (
     LegNamed,
     LegRinging,
     LegWitnessed,
+    LiveActionRequested,
+    ProgramReplaced,
     RecordingRequested,
     TimerFired,
 )
+from engine.domain.plivo import flow as plivo_flow
 from engine.domain.steps import CallStateConflict, Flow, FlowConfig, Step
 
 MAX_DTMF = 64
@@ -146,11 +149,15 @@ _FLOWS: dict[Origin, Flow] = {
     Origin.INBOUND: inbound.FLOW,
     Origin.OTP: program_call.FLOW,
     Origin.CAMPAIGN: program_call.FLOW,
-    Origin.API: program_call.FLOW,
+    Origin.API: plivo_flow.FLOW,
 }
 
 
 def flow_of(call: Call) -> Flow:
+    if call.origin is Origin.API and call.api is None:
+        return program_call.FLOW  # a program made in code, without Plivo's options
+    if call.origin is Origin.CAMPAIGN and call.api is not None:
+        return plivo_flow.FLOW  # a campaign whose calls run a Plivo-compatible answer_url
     flow = _FLOWS.get(call.origin)
     if flow is None:
         raise ValueError(f"no call flow for origin {call.origin.value}")
@@ -163,7 +170,8 @@ def begin(call: Call, config: FlowConfig) -> Step:
 
 
 _REQUESTS = (HangupRequested, BlindTransferRequested, AttendedTransferRequested,
-             AttendedTransferCompleted, AttendedTransferCancelled, RecordingRequested)
+             AttendedTransferCompleted, AttendedTransferCancelled, RecordingRequested,
+             ProgramReplaced, LiveActionRequested)
 
 
 def _is_request(event: CallEvent) -> bool:
@@ -183,6 +191,9 @@ def _close_if_over(call: Call, commands: list[Command], at: datetime | None) -> 
     call = replace(call, timers=())
     if call.bridge_id is not None:
         closing.append(DestroyBridge(call.bridge_id))
+    on_close = flow_of(call).on_close
+    if on_close is not None:
+        closing.extend(on_close(call))
     closing.append(CallFinished(call.request_id))
     return call, [*commands, *closing]
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.domain import cdr
-from engine.domain.call import Call, Leg, Origin
+from engine.domain.call import Call, Leg, Origin, Role
 
 _DIRECTION = {
     Origin.INBOUND: "inbound",
@@ -21,13 +21,15 @@ _CONTEXT = {
     Origin.INBOUND: "inbound",
     Origin.CAMPAIGN: "campaign",
 }
+# The seed's campaign rows say which kind of campaign placed them.
+_CAMPAIGN_CONTEXT = {0: "campaign_type_0", 1: "campaign_type_1"}
 
 
 @dataclass(frozen=True)
 class CdrRecord:
     account_id: str
-    request_id: str
-    uniqueid: str
+    request_id: str | None  # None: a DND row of a campaign (no call was placed)
+    uniqueid: str | None
     role: str
     agent_number: str
     customer_number: str
@@ -49,11 +51,19 @@ class CdrRecord:
     campaign_id: str | None = None
     list_id: str | None = None
     is_dnd: str | None = None
+    machine_detection: str | None = None
+    machine_detection_status: str | None = None
     id: int = 0
 
 
 def cdr_for_leg(call: Call, leg: Leg) -> CdrRecord:
     recording = f"{call.recordings[0]}.wav" if call.recordings else ""
+    # Machine detection runs on the party a Plivo API call dialled (its customer leg).
+    detected = bool(call.machine) and leg.role is Role.CUSTOMER
+    campaign = call.campaign
+    context = _CONTEXT[call.origin]
+    if campaign is not None:
+        context = _CAMPAIGN_CONTEXT.get(campaign.campaign_type, context)
     return CdrRecord(
         account_id=call.account_id,
         request_id=call.request_id,
@@ -65,7 +75,7 @@ def cdr_for_leg(call: Call, leg: Leg) -> CdrRecord:
         caller_id=call.caller_id,
         channel=leg.channel_name,
         call_direction=_DIRECTION.get(call.origin, "outbound-api"),
-        destination_context=_CONTEXT[call.origin],
+        destination_context=context,
         dial_status=leg.dial_status,
         call_status=cdr.call_status_for(leg.dial_status),
         call_date=leg.created_at,
@@ -76,6 +86,11 @@ def cdr_for_leg(call: Call, leg: Leg) -> CdrRecord:
         hangup_cause=leg.hangup_cause,
         dtmf_inputs=leg.dtmf,
         recording_name=recording,
+        machine_detection=call.machine if detected else None,
+        machine_detection_status=call.machine_detail if detected else None,
+        campaign_id=campaign.campaign_id if campaign else None,
+        list_id=campaign.list_id if campaign else None,
+        is_dnd="0" if campaign else None,
     )
 
 
@@ -106,9 +121,12 @@ def cdr_to_api(record: CdrRecord) -> dict[str, Any]:
         body["is_dnd"] = record.is_dnd
     if record.list_id is not None:
         body["list_id"] = record.list_id
+    if record.machine_detection is not None:  # beyond the seed: Plivo API calls with AMD
+        body["machine_detection"] = record.machine_detection
+        body["machine_detection_status"] = record.machine_detection_status or ""
     body.update({
         "recording_name": record.recording_name,
-        "request_id": record.request_id,
-        "uniqueid": record.uniqueid,
+        "request_id": record.request_id or "",
+        "uniqueid": record.uniqueid or "",
     })
     return body

@@ -16,9 +16,10 @@ from typing import Any
 
 from engine.domain import program_dial
 from engine.domain.call import Call, CallState, Role
-from engine.domain.commands import Command, JoinConference
+from engine.domain.commands import Command, Fetch, JoinConference, Notify
 from engine.domain.events import (
     CallRestored,
+    ConferenceLeft,
     DocumentFetched,
     DtmfSent,
     FetchFailed,
@@ -34,6 +35,7 @@ from engine.domain.events import (
 )
 from engine.domain.programs import interpreter
 from engine.domain.programs.events import ProgramEvent
+from engine.domain.programs.resume import resume
 from engine.domain.speech import SpeechPart
 from engine.domain.steps import (
     Flow,
@@ -75,8 +77,8 @@ def answered(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
         return hang_up_all(call)
     program, commands = interpreter.start(call.answer_program, leg.channel_id,
                                           call.request_id, event.at)
-    return _after(replace(call, state=CallState.PROGRAM, program=program), commands, config,
-                  event.at)
+    return after_program(replace(call, state=CallState.PROGRAM, program=program), commands,
+                         config, event.at)
 
 
 def _now(call: Call, event: object) -> datetime:
@@ -100,7 +102,7 @@ def program_event(call: Call, event: ProgramEvent, config: FlowConfig) -> Step:
         return program_dial.time_limit_reached(call)
     now = _now(call, event)
     program, commands = interpreter.advance(program, event, now)
-    return _after(replace(call, program=program), commands, config, now)
+    return after_program(replace(call, program=program), commands, config, now)
 
 
 def _dialled_leg_gone(call: Call, event: LegGone, config: FlowConfig) -> Step:
@@ -111,7 +113,7 @@ def _dialled_leg_gone(call: Call, event: LegGone, config: FlowConfig) -> Step:
     if ended is None:
         return call, []
     program, more = interpreter.advance(program, ended, event.at)
-    return _after(replace(call, program=program), [*commands, *more], config, event.at)
+    return after_program(replace(call, program=program), [*commands, *more], config, event.at)
 
 
 def leg_answered_in_program(call: Call, event: LegAnswered, config: FlowConfig) -> Step:
@@ -124,7 +126,9 @@ def leg_answered_in_program(call: Call, event: LegAnswered, config: FlowConfig) 
                                              request.verb.time_limit, event.at)
 
 
-def _after(call: Call, commands: list[Command], config: FlowConfig, now: datetime) -> Step:
+def after_program(call: Call, commands: list[Command], config: FlowConfig,
+                  now: datetime) -> Step:
+    """After the interpreter stepped: dial what it asks for, or hang up once it is over."""
     program = call.program
     commands = [_scoped(call, c) for c in commands]
     if program is None or program.outcome is None:
@@ -142,7 +146,12 @@ def _after(call: Call, commands: list[Command], config: FlowConfig, now: datetim
 def _scoped(call: Call, command: Command) -> Command:
     # Conference names are the account's own: another account's "room" is another room.
     if isinstance(command, JoinConference):
-        return replace(command, conference=f"{call.account_id}-{command.conference}")
+        return replace(command, conference=f"{call.account_id}-{command.conference}",
+                       account_id=call.account_id)
+    if isinstance(command, Fetch):
+        return replace(command, account_id=call.account_id)  # signed with its token
+    if isinstance(command, Notify):
+        return replace(command, account_id=call.account_id, request_id=call.request_id)
     return command
 
 
@@ -161,16 +170,20 @@ def restored(call: Call, event: CallRestored, config: FlowConfig) -> Step:
     # on after a restart: the call is hung up rather than speak a blank.
     if holds_redacted_secret(call.program) or holds_redacted_secret(call.answer_program):
         return stop_program(call, event, config)
-    return call, []
+    if call.program is None:
+        return call, []
+    # What the program waited for may have happened (or died) while no engine listened.
+    program, commands = resume(call.program, event.at)
+    return after_program(replace(call, program=program), commands, config, event.at)
 
 
 def gone_while_dialing(call: Call, event: LegGone, config: FlowConfig) -> Step:
     return hang_up_all(call)
 
 
-_PROGRAM_EVENTS: tuple[type[Any], ...] = (
+PROGRAM_EVENTS: tuple[type[Any], ...] = (
     PlaybackDone, LegDtmf, RecordingDone, SpeechReady, SpeechFailed, TimerFired, DtmfSent,
-    DocumentFetched, FetchFailed, LegGone,
+    DocumentFetched, FetchFailed, LegGone, ConferenceLeft,
 )
 
 
@@ -186,7 +199,7 @@ def _table() -> ReactionTable:
         .on(CallState.PROGRAM, CallRestored, restored)
         .on(CallState.ENDING, HangupRequested, ignore)
     )
-    for event_type in _PROGRAM_EVENTS:
+    for event_type in PROGRAM_EVENTS:
         table.on(CallState.PROGRAM, event_type, program_event)
     return table
 

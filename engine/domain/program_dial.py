@@ -35,7 +35,8 @@ def start_dial(call: Call, request: DialRequest, program_leg: str, config: FlowC
     first_new = len(call.legs)
     for target in request.verb.targets:
         call, dial = dial_leg(call, Role.DIALED, target, config, at,
-                              timeout=request.verb.timeout, caller_id=request.verb.caller_id)
+                              timeout=request.verb.timeout, caller_id=request.verb.caller_id,
+                              caller_name=request.verb.caller_name)
         commands.extend(dial)
     channels = tuple(leg.channel_id for leg in call.legs[first_new:])
     return replace(call, dial_id=request.dial_id, dial_channels=channels), commands
@@ -74,7 +75,10 @@ def dial_outcome(call: Call, program_leg: str) -> tuple[Call, DialEnded | None, 
     if call.dial_id is None or any(leg.live for leg in legs):
         return call, None, []
     answered = next((leg for leg in legs if leg.answered_at is not None), None)
-    ended = DialEnded(call.dial_id, _status(legs, answered), _duration(answered))
+    b_leg = answered or (legs[-1] if legs else None)
+    ended = DialEnded(call.dial_id, _status(legs, answered), _duration(answered),
+                      b_leg=b_leg.channel_id if b_leg is not None else "",
+                      hangup_cause=(b_leg.hangup_cause or 0) if b_leg is not None else 0)
     commands: list[Command] = (
         [RemoveFromBridge(bridge_id_of(call), program_leg), CancelTimer(limit_timer(call.dial_id))]
         if answered is not None else [StopRinging(program_leg)])

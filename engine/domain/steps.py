@@ -24,6 +24,8 @@ class CallStateConflict(Conflict):
 @dataclass(frozen=True)
 class FlowConfig:
     dial_timeout: int
+    # Where the engine serves recordings (``<url>/<name>``), for webhooks that name one.
+    recordings_url: str = ""
 
 
 E = TypeVar("E")
@@ -55,21 +57,25 @@ class ReactionTable:
 
 @dataclass(frozen=True)
 class Flow:
-    """One origin's behaviour: how its calls begin and how they react."""
+    """One origin's behaviour: how its calls begin and how they react. ``on_close`` adds
+    commands to the step that ends a call (e.g. a Plivo call's hangup_url)."""
 
     begin: Callable[[Call, FlowConfig], Step]
     table: ReactionTable
+    on_close: Callable[[Call], list[Command]] | None = None
 
 
 def dial_leg(call: Call, role: Role, party: Party, config: FlowConfig, at: datetime, *,
-             timeout: int | None = None, caller_id: str = "") -> Step:
+             timeout: int | None = None, caller_id: str = "", caller_name: str = "",
+             sip_headers: tuple[tuple[str, str], ...] = ()) -> Step:
     """A new leg to ``party``; the call's caller id and the configured ring time unless
-    given (a program's Dial names its own)."""
+    given (a program's Dial names its own; a Plivo API call adds a name and headers)."""
     channel_id, call = call.next_channel_id()
     leg = Leg(role, party, channel_id, LegState.DIALING, at)
     call = replace(call, legs=(*call.legs, leg))
     return call, [Dial(channel_id, party, caller_id or call.caller_id,
-                       config.dial_timeout if timeout is None else timeout)]
+                       config.dial_timeout if timeout is None else timeout,
+                       caller_name=caller_name, sip_headers=sip_headers)]
 
 
 def hang_up(call: Call, legs: list[Leg], *, release: bool = False) -> Step:

@@ -1,4 +1,11 @@
-"""Account use cases: authenticate, create, rotate, list, and first-start bootstrap."""
+"""Account use cases: authenticate, create, rotate, list, first-start bootstrap, and the
+token to sign an account's webhooks with.
+
+With a ``TokenSealer``, every token set here is also stored sealed (Fernet), so webhooks can
+be signed with it while the database holds no token in the clear. Accounts whose token was
+set without the key (before migration 008, or by a process without a sealer) get it sealed
+at their next successful login.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +27,7 @@ from engine.domain.accounts import (
 )
 from engine.domain.errors import Conflict, NotFound
 from engine.store.accounts import AccountRepository, AccountRow
+from engine.webhooks.sealing import TokenSealer
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +40,10 @@ class AccountService:
     """
 
     def __init__(self, repo: AccountRepository, *, cache_seconds: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 sealer: TokenSealer | None = None) -> None:
         self._repo = repo
+        self._sealer = sealer
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._rows: dict[str, tuple[float, AccountRow | None]] = {}
@@ -45,7 +55,34 @@ class AccountService:
         row = await self._row(account)
         if row is None or not token_matches(token, row.token_salt, row.token_hash):
             return None
+        if row.token_sealed is None and self._sealer is not None:
+            await self._seal_late(row, token)
         return Account(row.account_id)
+
+    async def _seal_late(self, row: AccountRow, token: str) -> None:
+        assert self._sealer is not None
+        try:
+            await self._repo.set_sealed(row.account_id, row.token_hash, self._sealer.seal(token))
+        except Exception as exc:  # a login must not fail for this; the next one tries again
+            log.warning("could not seal an account token",
+                        extra={"account": row.account_id, "error": type(exc).__name__})
+            return
+        self._forget(row.account_id)
+        log.info("account token sealed for signing", extra={"account": row.account_id})
+
+    async def signing_token(self, account_id: str) -> str | None:
+        """The account's token, to sign its webhooks with; None if unknown or not sealed
+        yet (or sealed with another key)."""
+        if self._sealer is None or not account_id:
+            return None
+        row = await self._row(account_id)
+        if row is None or row.token_sealed is None:
+            return None
+        return self._sealer.unseal(row.token_sealed)
+
+    def _sealed(self, token: str) -> tuple[bytes, ...]:
+        """The extra repository argument: the sealed token, when there is a sealer."""
+        return () if self._sealer is None else (self._sealer.seal(token),)
 
     async def _row(self, account: str) -> AccountRow | None:
         now = self._clock()
@@ -64,14 +101,17 @@ class AccountService:
     async def create(self, account_id: str, token: str | None = None) -> str:
         validate_account_id(account_id)
         token = token or new_token()
-        if not await self._repo.insert(account_id, *new_salted_hash(token)):
+        if not await self._repo.insert(account_id, *new_salted_hash(token),
+                                       *self._sealed(token)):
             raise Conflict(f"account {account_id} already exists", code="account_exists")
         self._forget(account_id)
         return token
 
     async def rotate(self, account_id: str, token: str | None = None) -> str:
         token = token or new_token()
-        if not await self._repo.set_token(account_id, *new_salted_hash(token)):
+        # Without a sealer the old sealed token is cleared (the repository's default).
+        if not await self._repo.set_token(account_id, *new_salted_hash(token),
+                                          *self._sealed(token)):
             raise NotFound(f"no account {account_id}")
         self._forget(account_id)
         return token
@@ -92,6 +132,8 @@ class AccountService:
                     await self.create(account_id, token)
                 elif not token_matches(token, existing.token_salt, existing.token_hash):
                     await self.rotate(account_id, token)
+                elif existing.token_sealed is None and self._sealer is not None:
+                    await self._seal_late(existing, token)
             return {}
         generated: dict[str, str] = {}
         for account_id in DEFAULT_ACCOUNTS:

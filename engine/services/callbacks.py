@@ -36,7 +36,7 @@ import os
 import secrets
 import socket
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager, suppress
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -57,6 +57,7 @@ from engine.domain.errors import Conflict, NotFound, Rejected, Unavailable
 from engine.domain.ids import is_request_id, new_request_id
 from engine.services.click2call import Click2CallOrder
 from engine.store.callbacks import CallbackRepository, CallbackRow
+from engine.store.woken import run_woken
 
 log = logging.getLogger(__name__)
 
@@ -198,34 +199,17 @@ class CallbackScheduler:
 
     async def run(self) -> None:
         """Fire callbacks forever; database outages are waited out with backoff."""
-        while True:
-            try:
-                async with self._store.listen(self.wake) as listening:
-                    self._backoff.reset()
-                    await self._serve(listening)
-            except Unavailable as exc:
-                delay = self._backoff.next_delay()
-                log.warning("callback scheduler waiting for the database",
-                            extra={"error": str(exc), "retry_in": delay})
-                await asyncio.sleep(delay)
+        await run_woken("callback scheduler", self._store.listen, self._wake, self._backoff,
+                        self._pass)
 
-    async def _serve(self, listening: Callable[[], bool]) -> None:
-        while True:
-            if not listening():
-                # NOTIFYs would be lost unnoticed: listen again on a fresh connection.
-                raise Unavailable("the LISTEN connection was lost")
-            self._wake.clear()  # before reading, so a NOTIFY during the pass is not lost
-            await self._store.settle_ended()
-            while await self.fire_due():
-                pass
-            await self._sleep(await self._store.seconds_to_next_due(self._lease))
-
-    async def _sleep(self, until_next: float | None) -> None:
+    async def _pass(self) -> float:
+        await self._store.settle_ended()
+        while await self.fire_due():
+            pass
+        until_next = await self._store.seconds_to_next_due(self._lease)
         timeout = self._safety if until_next is None else min(until_next, self._safety)
         # A due row another scheduler holds locked for a moment: look again shortly.
-        timeout = max(timeout, 0.1)
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+        return max(timeout, 0.1)
 
     async def fire_due(self) -> int:
         """Claim one batch of due callbacks and place their calls; returns how many."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.domain.accounts import Account
 from engine.domain.errors import InvalidField, NotFound
-from engine.domain.ids import is_request_id
+from engine.domain.ids import CAMPAIGN_ID, is_request_id
 from engine.domain.ledger import cdr_to_api
 from engine.store.calls import CallRepository
 
@@ -72,4 +72,16 @@ class CdrService:
     async def statistics(self, account: Account) -> dict[str, list[int]]:
         """Counts in the seed's shape: ``{"answer_calls": [248], …}``."""
         stats = await self._repo.statistics(account.account_id)
+        return {name: [value] for name, value in vars(stats).items()}
+
+    async def campaign_statistics(self, account: Account,
+                                  campaign_id: str) -> dict[str, list[int]]:
+        """One campaign's counts in the seed's shape, DND rows included: ``{"dnd_calls":
+        [4], …}``; 404 ``campaign_not_found`` for a campaign that is not the account's."""
+        campaign_id = campaign_id.strip()
+        stats = None
+        if CAMPAIGN_ID.fullmatch(campaign_id):
+            stats = await self._repo.campaign_statistics(account.account_id, campaign_id)
+        if stats is None:
+            raise NotFound("campaign not found", code="campaign_not_found")
         return {name: [value] for name, value in vars(stats).items()}

@@ -16,6 +16,8 @@ class AccountRow:
     token_hash: bytes
     created_at: datetime
     rotated_at: datetime
+    # The token sealed with the engine's key (for signing webhooks); None until sealed.
+    token_sealed: bytes | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> AccountRow:
@@ -25,6 +27,7 @@ class AccountRow:
             token_hash=bytes(row["token_hash"]),
             created_at=row["created_at"],
             rotated_at=row["rotated_at"],
+            token_sealed=None if row["token_sealed"] is None else bytes(row["token_sealed"]),
         )
 
 
@@ -42,17 +45,28 @@ class AccountRepository:
             rows = await conn.fetch(self._db.queries["list_accounts"])
         return [AccountRow.from_row(r) for r in rows]
 
-    async def insert(self, account_id: str, salt: bytes, token_hash: bytes) -> bool:
+    async def insert(self, account_id: str, salt: bytes, token_hash: bytes,
+                     sealed: bytes | None = None) -> bool:
         """Create the account; False if it already exists."""
         async with self._db.connection() as conn:
             created = await conn.fetchval(
-                self._db.queries["insert_account"], account_id, salt, token_hash
+                self._db.queries["insert_account"], account_id, salt, token_hash, sealed
             )
         return created is not None
 
-    async def set_token(self, account_id: str, salt: bytes, token_hash: bytes) -> bool:
+    async def set_token(self, account_id: str, salt: bytes, token_hash: bytes,
+                        sealed: bytes | None = None) -> bool:
+        """Replace the token (and its sealed copy: None clears it)."""
         async with self._db.connection() as conn:
             updated = await conn.fetchval(
-                self._db.queries["set_account_token"], account_id, salt, token_hash
+                self._db.queries["set_account_token"], account_id, salt, token_hash, sealed
             )
         return updated is not None
+
+    async def set_sealed(self, account_id: str, token_hash: bytes, sealed: bytes) -> bool:
+        """Store the sealed token, only if ``token_hash`` is still the account's."""
+        async with self._db.connection() as conn:
+            done = await conn.fetchval(
+                self._db.queries["seal_account_token"], account_id, token_hash, sealed
+            )
+        return done is not None

@@ -34,7 +34,7 @@ _LEG_ENUMS: dict[str, Any] = {"role": Role, "state": LegState}
 _CALL_DATES = {"created_at", "ended_at"}
 _LEG_DATES = {"created_at", "answered_at", "ended_at"}
 _CALL_FIELDS = {f.name for f in fields(Call)}
-_PROGRAM_FIELDS = ("answer_program", "program")
+_PROGRAM_FIELDS = ("answer_program", "program", "api", "campaign")
 _LEG_FIELDS = {f.name for f in fields(Leg)}
 
 
@@ -72,6 +72,8 @@ def call_to_json(call: Call) -> dict[str, Any]:
             if f.name not in _PROGRAM_FIELDS}
     data["answer_program"] = program_codec.encode(call.answer_program)
     data["program"] = program_codec.encode(call.program)
+    data["api"] = program_codec.encode(call.api)
+    data["campaign"] = program_codec.encode(call.campaign)
     data["legs"] = [_object_out(leg) for leg in call.legs]
     data["timers"] = [{"timer_id": t.timer_id, "fire_at": t.fire_at.isoformat()}
                       for t in call.timers]
@@ -149,10 +151,14 @@ def _decode(data: dict[str, Any]) -> Call:
     decoded = {k: _value_in(k, v, _ENUMS, _CALL_DATES) for k, v in values.items()}
     decoded["recordings"] = tuple(decoded.get("recordings") or ())
     decoded["dial_channels"] = tuple(decoded.get("dial_channels") or ())
+    decoded["api_playbacks"] = tuple(decoded.get("api_playbacks") or ())
+    decoded["api_notified"] = tuple(decoded.get("api_notified") or ())
     program = program_codec.decode(data.get("program"))
     answer_program = program_codec.decode(data.get("answer_program") or [])
+    api = program_codec.decode(data.get("api"))
+    campaign = program_codec.decode(data.get("campaign"))
     return Call(**decoded, legs=legs, timers=timers, program=program,
-                answer_program=answer_program)
+                answer_program=answer_program, api=api, campaign=campaign)
 
 
 def channel_ids_of(data: dict[str, Any]) -> list[str]:

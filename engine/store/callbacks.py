@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -128,25 +128,7 @@ class CallbackRepository:
         async with self._db.connection() as conn:
             await conn.execute(self._q["settle_ended_callbacks"])
 
-    @asynccontextmanager
-    async def listen(self, wake: Callable[[], None]) -> AsyncIterator[Callable[[], bool]]:
-        """Call ``wake()`` on every ``NOTIFY callbacks`` while the context is open.
-
-        Holds one pooled connection for the whole time (LISTEN is per connection). Yields
-        a function telling whether that connection is still alive; ``wake()`` is also
-        called when it is lost, so the caller notices at once and listens again."""
-        def on_notify(*_: object) -> None:
-            wake()
-
-        def on_lost(*_: object) -> None:
-            wake()
-
-        async with self._db.connection() as conn:
-            await conn.add_listener(CHANNEL, on_notify)
-            conn.add_termination_listener(on_lost)
-            try:
-                yield lambda: not conn.is_closed()
-            finally:
-                if not conn.is_closed():
-                    conn.remove_termination_listener(on_lost)
-                    await conn.remove_listener(CHANNEL, on_notify)
+    def listen(self, wake: Callable[[], None]
+               ) -> AbstractAsyncContextManager[Callable[[], bool]]:
+        """``wake()`` on every ``NOTIFY callbacks`` while open (see ``Database.listen``)."""
+        return self._db.listen(CHANNEL, wake)

@@ -37,6 +37,21 @@ class CdrStatistics:
 
 
 @dataclass(frozen=True)
+class CampaignCdrStatistics:
+    """The seed's get_campaign_cdr_statistics counts (DND rows included)."""
+
+    answer_calls: int
+    busy_calls: int
+    cancel_calls: int
+    chanunavail_calls: int
+    congestion_calls: int
+    dnd_calls: int
+    noanswer_calls: int
+    platform_failed_calls: int
+    total_calls: int
+
+
+@dataclass(frozen=True)
 class UnreadableCall:
     """A live call whose snapshot this engine cannot read: it is closed, not restored."""
 
@@ -86,6 +101,18 @@ class CallRepository:
                                                  tuple(channel_ids_of(data)), str(exc)))
         return calls, unreadable
 
+    async def stored_call(self, account_id: str, request_id: str) -> Call | None:
+        """The call as last saved (ended ones included); None if it is not the account's,
+        or if its snapshot cannot be read."""
+        async with self._db.connection() as conn:
+            snapshot = await conn.fetchval(self._q["stored_call"], request_id, account_id)
+        if snapshot is None:
+            return None
+        try:
+            return call_from_json(json.loads(snapshot))
+        except UnreadableSnapshot:
+            return None
+
     async def close_unreadable(self, request_id: str, at: datetime) -> None:
         """End a call whose snapshot cannot be read; its CDRs stay as last stored."""
         async with self._db.connection() as conn:
@@ -108,11 +135,29 @@ class CallRepository:
             rows = await conn.fetch(self._q["cdrs_by_campaign"], account_id, campaign_id)
         return [cdr_from_row(r) for r in rows]
 
+    async def owns_call(self, account_id: str, request_id: str) -> bool:
+        """True if ``request_id`` is a call of the account (live or ended)."""
+        async with self._db.connection() as conn:
+            return await conn.fetchval(self._q["call_owner"], request_id, account_id) is not None
+
     async def statistics(self, account_id: str) -> CdrStatistics:
         async with self._db.connection() as conn:
             row = await conn.fetchrow(self._q["cdr_statistics"], account_id)
         assert row is not None  # an aggregate always returns one row
         return CdrStatistics(**{f.name: int(row[f.name]) for f in fields(CdrStatistics)})
+
+    async def campaign_statistics(self, account_id: str,
+                                  campaign_id: str) -> CampaignCdrStatistics | None:
+        """Counts of the campaign's CDRs; None if it is not a campaign of the account."""
+        async with self._db.connection() as conn:
+            if await conn.fetchval(self._q["cdr_campaign_owner"], campaign_id,
+                                   account_id) is None:
+                return None
+            row = await conn.fetchrow(self._q["campaign_cdr_statistics"], account_id,
+                                      campaign_id)
+        assert row is not None  # an aggregate always returns one row
+        return CampaignCdrStatistics(**{f.name: int(row[f.name])
+                                        for f in fields(CampaignCdrStatistics)})
 
     async def owns_recording(self, account_id: str, recording_name: str) -> bool:
         async with self._db.connection() as conn:
@@ -148,4 +193,5 @@ def _cdr_args(record: CdrRecord) -> tuple[Any, ...]:
         record.dial_status, record.call_status, record.call_date, record.answer, record.end,
         record.billsec, record.call_duration, record.hangup_cause, record.dtmf_inputs,
         record.recording_name, record.campaign_id, record.list_id, record.is_dnd,
+        record.machine_detection, record.machine_detection_status,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -117,3 +117,24 @@ class Database:
         except _UNAVAILABLE as exc:
             self._up = False
             raise Unavailable("database is not available") from exc
+
+    @asynccontextmanager
+    async def listen(self, channel: str,
+                     wake: Callable[[], None]) -> AsyncIterator[Callable[[], bool]]:
+        """Call ``wake()`` on every ``NOTIFY <channel>`` while the context is open.
+
+        Holds one pooled connection for the whole time (LISTEN is per connection). Yields
+        a function telling whether that connection is still alive; ``wake()`` is also
+        called when it is lost, so the caller notices at once and listens again."""
+        def on_event(*_: object) -> None:
+            wake()
+
+        async with self.connection() as conn:
+            await conn.add_listener(channel, on_event)
+            conn.add_termination_listener(on_event)
+            try:
+                yield lambda: not conn.is_closed()
+            finally:
+                if not conn.is_closed():
+                    conn.remove_termination_listener(on_event)
+                    await conn.remove_listener(channel, on_event)

@@ -13,7 +13,9 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from engine.domain.call import CampaignRef
 from engine.domain.numbers import Extension, External
+from engine.domain.plivo.options import ApiCallOptions, MachineDetection, Webhook
 from engine.domain.programs import state as program_state
 from engine.domain.programs import verbs
 from engine.domain.speech import REDACTED, Prosody, SpeechPart, TtsEngine, Utterance, Voice
@@ -25,10 +27,12 @@ _DATACLASSES: dict[str, type] = {
         Utterance, SpeechPart, Voice, Prosody, Extension, External,
         program_state.ProgramState, program_state.ProgramOutcome, program_state.Pending,
         program_state.DialRequest, program_state.Frame, program_state.Collect,
-        program_state.ScheduledHangup, program_state.Live,
+        program_state.ScheduledHangup, program_state.Live, ApiCallOptions, Webhook,
+        CampaignRef,
     )
 }
-_ENUMS: dict[str, type[Enum]] = {cls.__name__: cls for cls in (TtsEngine, program_state.Awaiting)}
+_ENUMS: dict[str, type[Enum]] = {
+    cls.__name__: cls for cls in (TtsEngine, program_state.Awaiting, MachineDetection)}
 
 
 class UnknownProgramType(ValueError):

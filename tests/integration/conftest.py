@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 import pytest
 
 from engine.devstack.machine_lock import one_stack_at_a_time
 from engine.devstack.stack import Stack
 from engine.settings import Settings
 from tests.integration.stack import BASE_URL, apply_test_env
+from tests.integration.webhook_server import WebhookServer, running_webhook_server
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +43,20 @@ def stack(settings: Settings) -> Iterator[Stack]:
 async def http(stack: Stack) -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(base_url=BASE_URL) as session:
         yield session
+
+
+@pytest.fixture
+async def webhooks() -> AsyncIterator[WebhookServer]:
+    """A real application server on loopback: serves XML, records every request."""
+    async with running_webhook_server() as server:
+        yield server
+
+
+@pytest.fixture
+async def db(settings: Settings, stack: Stack) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to the stack's database, for tests that look at rows directly."""
+    conn = await asyncpg.connect(settings.dsn)
+    try:
+        yield conn
+    finally:
+        await conn.close()

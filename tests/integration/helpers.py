@@ -15,14 +15,16 @@ import aiohttp
 from tests.integration.stack import ACCOUNT_1
 
 T = TypeVar("T")
-_exchange = itertools.count(201)
+_exchange = itertools.count()
+_AREAS = ("516", "631", "914", "845")  # New York area codes: exchanges 201-999 in each
 
 
 def number(line: str) -> str:
     """A fresh valid US number whose last four digits pick the carrier's behaviour."""
-    nxx = next(_exchange)
-    assert nxx < 1000, "ran out of test exchanges"
-    return f"1516{nxx}{line}"
+    n = next(_exchange)
+    area, nxx = divmod(n, 799)
+    assert area < len(_AREAS), "ran out of test exchanges"
+    return f"1{_AREAS[area]}{201 + nxx}{line}"
 
 
 ANSWER, BUSY, NOANSWER, CONGESTION, UNREACHABLE = "1000", "2000", "3000", "4000", "9000"
@@ -111,3 +113,22 @@ def sox_stat(path: Path, trim: tuple[float, float] | None = None) -> dict[str, f
         except ValueError:
             continue
     return figures
+
+
+async def finished_recording(path: Path, timeout: float = 20.0) -> Path:
+    """``path``, a carrier recording, once the carrier has closed it (recorded.log): before
+    that its WAV header may still say zero bytes."""
+    async def closed() -> bool:
+        log = path.parent / "recorded.log"
+        return log.exists() and path.name in log.read_text().split()
+    await eventually(closed, timeout=timeout, what=f"the carrier to close {path.name}")
+    return path
+
+
+def carrier_arrivals(heard_dir: Path) -> list[tuple[str, float]]:
+    """(number, epoch) of every call reaching the carrier, by the carrier's own clock."""
+    log = heard_dir / "calls.log"
+    if not log.exists():
+        return []
+    rows = [line.split() for line in log.read_text().splitlines()]
+    return [(row[0], float(row[3])) for row in rows if len(row) >= 4]

@@ -20,6 +20,12 @@ TEST_ENV = {
     "ENGINE_SHUTDOWN_GRACE_SECONDS": "3",
     "ENGINE_RECONNECT_MAX_SECONDS": "1",
     "ENGINE_LOG_LEVEL": "INFO",
+    # The tests' webhook servers listen on loopback.
+    "ENGINE_WEBHOOK_ALLOW_LOOPBACK": "true",
+    # Account limits are proven by their own tests (which set them per account); others
+    # place calls back to back without meeting the production pacing of 10 calls/s.
+    "ENGINE_DEFAULT_CALLS_PER_SECOND": "500",
+    "ENGINE_DEFAULT_MAX_CONCURRENT_CALLS": "500",
 }
 
 ACCOUNT_1 = {"account": "account_1", "auth": "test-token-1"}

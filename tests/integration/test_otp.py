@@ -22,6 +22,7 @@ from tests.integration.helpers import (
     UNREACHABLE,
     call_api,
     eventually,
+    finished_recording,
     number,
     wait_ended,
 )
@@ -90,7 +91,8 @@ async def test_the_customer_hears_the_code_digit_by_digit(
     async def recording() -> Path | None:
         return heard_file(settings, customer)
 
-    heard = await eventually(recording, timeout=10, what="the carrier's recording")
+    heard = await finished_recording(
+        await eventually(recording, timeout=10, what="the carrier's recording"))
     text = await asyncio.to_thread(WhisperTranscriber().transcribe, heard)
     assert otp in spoken_digits(text), text
     assert "time" in text.lower(), text  # "Your one time password is …" (the template)

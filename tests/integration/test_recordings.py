@@ -13,6 +13,7 @@ from tests.integration.helpers import (
     ANSWER,
     call_api,
     eventually,
+    finished_recording,
     leg_channel,
     number,
     sox_stat,
@@ -105,6 +106,7 @@ async def test_agent_hears_ringback_while_the_destination_rings(
     await wait_ended(http, request_id)
     heard_dir = settings.var_dir / "asterisk" / "carrier" / "spool" / "heard"
     (heard,) = [p for p in heard_dir.glob(f"{agent}-*.wav") if not p.name.endswith("-mix.wav")]
+    await finished_recording(heard)
     # Seconds 0.5-2.5 of what the agent heard: the customer was still ringing.
     ringing = sox_stat(heard, trim=(0.5, 2.0))
     assert ringing["RMS     amplitude"] > 0.005, ringing

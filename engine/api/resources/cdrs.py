@@ -38,6 +38,9 @@ class CdrResources:
                       example={"campaign_id": "CM39139118b8"}),
             RouteSpec("GET", "/api/get_cdr_statistics", self.statistics,
                       "Counts of legs by dial status"),
+            RouteSpec("POST", "/api/get_campaign_cdr_statistics", self.campaign_statistics,
+                      "Counts of a campaign's CDRs by dial status, DND rows included",
+                      CdrByCampaignIdRequest, example={"campaign_id": "CM7b1b0f4c2f"}),
             RouteSpec("GET", "/api/get_live_call_statistics", self.live_statistics,
                       "Live calls by kind, from the engine's own state"),
         )
@@ -60,6 +63,12 @@ class CdrResources:
 
     async def statistics(self, request: web.Request) -> web.Response:
         return ok({"result": await self._cdrs.statistics(current_account(request))})
+
+    async def campaign_statistics(self, request: web.Request) -> web.Response:
+        body = await read_model(request, CdrByCampaignIdRequest)
+        result = await self._cdrs.campaign_statistics(current_account(request),
+                                                      body.campaign_id)
+        return ok({"result": result})
 
     async def live_statistics(self, request: web.Request) -> web.Response:
         counts = self._router.live_counts(current_account(request).account_id)

@@ -1,8 +1,9 @@
 """GetDigits: prompts, barge-in, input with a timeout, validation and retries (pure).
 
-One attempt plays the prompts in order; a key pressed during a prompt stops it (barge-in)
-and input begins with that key. After the prompts, input waits ``timeout`` seconds for the
-first key, and each key restarts that timer. Input ends at ``finish_on_key`` (the key is not
+One attempt plays the prompts in order (then a beep, with ``play_beep``); a key pressed
+during a prompt stops it (barge-in) and input begins with that key. After the prompts,
+input waits ``timeout`` seconds for the first key, and each key restarts that timer with
+``digit_timeout`` (``timeout`` when None). Input ends at ``finish_on_key`` (the key is not
 kept), when ``num_digits`` keys are in, or when the timer fires.
 
 The input is valid when it is not empty and every key is in ``valid_digits``. Otherwise the
@@ -18,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from engine.domain import commands as cmd
-from engine.domain.programs.media import begin_piece, release_waiting, start_timer
+from engine.domain.programs.media import BEEP, begin_piece, release_waiting, start_timer
 from engine.domain.programs.state import Collect, ProgramState
 from engine.domain.programs.verbs import GetDigits, Play, Prompt
 
@@ -60,8 +61,9 @@ def key(state: ProgramState, digit: str, now: datetime) -> Outcome:
     if len(collect.digits) >= max(verb.num_digits, 1):
         state, more, done = _end_input(state, collect, now)
         return state, commands + more, done
+    between_keys = verb.timeout if verb.digit_timeout is None else verb.digit_timeout
     state, more = start_timer(replace(state, collect=collect),
-                              now + timedelta(seconds=verb.timeout))
+                              now + timedelta(seconds=between_keys))
     return state, commands + more, None
 
 
@@ -73,6 +75,8 @@ def input_timeout(state: ProgramState, now: datetime) -> Outcome:
 
 def _attempt(state: ProgramState, verb: GetDigits, attempts_left: int,
              prompts: tuple[Prompt, ...], now: datetime) -> Outcome:
+    if verb.play_beep:
+        prompts = (*prompts, Play(BEEP))
     return _next_prompt(state, Collect(verb, prompts, attempts_left), now)
 
 

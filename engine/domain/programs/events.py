@@ -1,8 +1,8 @@
-"""What a call program hears: the edge's reports, plus two facts the call flow reports.
+"""What a call program hears: the edge's reports, plus one fact the call flow reports.
 
 Most of these are the call's own domain events (``engine.domain.events``): the flow forwards
-them to the program unchanged. ``DialEnded`` and ``ConferenceLeft`` are told by the call flow
-itself, because dialling and conferences involve other legs the program does not own.
+them to the program unchanged. ``DialEnded`` is told by the call flow itself, because
+dialling involves other legs the program does not own.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.domain.events import (
+    ConferenceLeft,
     DocumentFetched,
     DtmfSent,
     FetchFailed,
@@ -28,20 +29,16 @@ class DialEnded:
     """The call flow carried out ``ProgramState.pending_dial`` and the dialled party is gone.
 
     ``status`` is Plivo's word for it (``completed``, ``busy``, ``no-answer``, ``failed``,
-    ``cancel``); ``duration_seconds`` is how long the bridged conversation lasted.
+    ``cancel``); ``duration_seconds`` is how long the bridged conversation lasted;
+    ``b_leg`` the channel that answered (else the last one rung) and ``hangup_cause`` its
+    Q.850 cause (0: unknown).
     """
 
     dial_id: str
     status: str
     duration_seconds: int = 0
-
-
-@dataclass(frozen=True)
-class ConferenceLeft:
-    """The program's leg left the conference it joined but is still up (kicked, or the
-    conference ended), so the program goes on."""
-
-    channel_id: str
+    b_leg: str = ""
+    hangup_cause: int = 0
 
 
 ProgramEvent = (

@@ -22,12 +22,18 @@ mean the call is already ending). It does not dial either: a Dial sets
 Hangup with ``schedule > 0`` follows Plivo: the hangup is scheduled (a timer) and the program
 goes on with the next verbs meanwhile; when the timer fires, the program finishes with
 ``hangup``. A program that finishes first cancels that timer.
+
+Also after Plivo: a verb with results (GetDigits, Record, Dial, Conference) and an
+``action`` fetches it and runs its answer; with ``redirect=False`` it only notifies the
+action URL (``Notify``, kind ``action``) and goes on. A SendDigits with ``asynchronous``
+goes on at once (its DtmfSent is then stale). ``replace`` is Plivo's transfer of a live
+call: everything live is released and the document at the new URL runs instead.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import datetime, timedelta
+from dataclasses import replace as evolve
+from datetime import datetime
 
 from engine.domain import commands as cmd
 from engine.domain.events import (
@@ -42,10 +48,12 @@ from engine.domain.events import (
     SpeechReady,
     TimerFired,
 )
-from engine.domain.programs import digits
+from engine.domain.programs import actions, digits
 from engine.domain.programs.events import ConferenceLeft, DialEnded, ProgramEvent
 from engine.domain.programs.media import (
+    BEEP,
     begin_piece,
+    media_fetched,
     play,
     play_again,
     release_all,
@@ -58,10 +66,7 @@ from engine.domain.programs.state import (
     Pending,
     ProgramOutcome,
     ProgramState,
-    ScheduledHangup,
     new_id,
-    new_recording_name,
-    with_live,
     with_variables,
     without_live,
 )
@@ -83,9 +88,7 @@ from engine.domain.programs.verbs import (
 
 Step = tuple[ProgramState, list[cmd.Command]]
 
-BEEP = ("sound:beep",)
-
-__all__ = ["ProgramOutcome", "ProgramState", "advance", "start", "stop"]
+__all__ = ["BEEP", "ProgramOutcome", "ProgramState", "advance", "replace", "start", "stop"]
 
 
 def start(program: Program, channel_id: str, id_prefix: str, now: datetime, *,
@@ -137,6 +140,18 @@ def stop(state: ProgramState, now: datetime) -> Step:
     return _finish(state, "stopped", "")
 
 
+def replace(state: ProgramState, url: str, method: str, now: datetime) -> Step:
+    """Plivo's transfer of a live call: release every playback, recording and timer (a
+    scheduled hangup too) and any GetDigits in progress, then fetch ``url``; the fetched
+    document runs as the program. A finished program stays finished."""
+    if state.finished:
+        return state, []
+    state, commands = release_all(state)
+    state = evolve(state, frames=(), current=None, collect=None)
+    state, more = actions.fetch(state, url, method, {})
+    return state, commands + more
+
+
 # ---- running verbs -------------------------------------------------------------------
 
 
@@ -151,9 +166,9 @@ def _proceed(state: ProgramState, now: datetime) -> Step:
         if not state.answered and not pre_answer and not isinstance(
                 verb, PreAnswer | Hangup | Redirect):
             # Early media is over: the first verb outside a PreAnswer answers the leg.
-            state = replace(state, answered=True)
+            state = evolve(state, answered=True)
             commands.append(cmd.Answer(state.channel_id))
-        state, more = _begin(replace(state, current=verb), verb, now)
+        state, more = _begin(evolve(state, current=verb), verb, now)
         commands += more
         if state.finished or state.waiting is not None:
             return state, commands
@@ -164,11 +179,11 @@ def _take_verb(state: ProgramState) -> tuple[ProgramState, Verb | None, bool]:
     while frames and not frames[-1].verbs:
         frames = frames[:-1]
     if not frames:
-        return replace(state, frames=(), current=None), None, False
+        return evolve(state, frames=(), current=None), None, False
     top = frames[-1]
     pre_answer = any(frame.pre_answer for frame in frames)
-    frames = (*frames[:-1], replace(top, verbs=top.verbs[1:]))
-    return replace(state, frames=frames), top.verbs[0], pre_answer
+    frames = (*frames[:-1], evolve(top, verbs=top.verbs[1:]))
+    return evolve(state, frames=frames), top.verbs[0], pre_answer
 
 
 def _begin(state: ProgramState, verb: Verb, now: datetime) -> Step:
@@ -180,70 +195,60 @@ def _begin(state: ProgramState, verb: Verb, now: datetime) -> Step:
     if isinstance(verb, Record):
         if verb.beep:
             return play(state, BEEP, 1, Awaiting.BEEP)
-        return _record(state, verb)
+        return actions.record(state, verb)
     if isinstance(verb, SendDigits):
         state, ref = new_id(state, "d")
-        state = replace(state, waiting=Pending(Awaiting.DTMF_SENT, ref))
-        return state, [cmd.SendDtmf(state.channel_id, verb.digits, ref)]
+        if not verb.asynchronous:
+            state = evolve(state, waiting=Pending(Awaiting.DTMF_SENT, ref))
+        return state, [cmd.SendDtmf(state.channel_id, verb.digits, ref, verb.tone_ms)]
     if isinstance(verb, Hangup):
         return _hangup(state, verb, now)
     if isinstance(verb, Redirect):
-        return _fetch(state, verb.url, verb.method, {})
+        state, fetch_id = new_id(state, "f")
+        state = evolve(state, waiting=Pending(Awaiting.FETCH, fetch_id))
+        return state, [cmd.Fetch(fetch_id, verb.url, verb.method, {}, attempts=verb.attempts,
+                                 deadline_seconds=verb.deadline_seconds,
+                                 fallback_url=verb.fallback_url,
+                                 fallback_method=verb.fallback_method)]
     if isinstance(verb, PreAnswer):
-        return replace(state, frames=(*state.frames, Frame(verb.verbs, pre_answer=True))), []
+        return evolve(state, frames=(*state.frames, Frame(verb.verbs, pre_answer=True))), []
     if isinstance(verb, Dial):
         state, dial_id = new_id(state, "dial")
-        return replace(state, waiting=DialRequest(dial_id, verb)), []
-    state = replace(state, waiting=Pending(Awaiting.CONFERENCE, verb.name))
-    return state, [cmd.JoinConference(state.channel_id, verb.name, verb.muted,
-                                      verb.start_on_enter, verb.end_on_exit)]
-
-
-def _record(state: ProgramState, verb: Record) -> Step:
-    state, name = new_recording_name(state)
-    state = with_live(state, "recording", name)
-    state = replace(state, waiting=Pending(Awaiting.RECORDING, name))
-    return state, [cmd.RecordChannel(state.channel_id, name, verb.max_length, verb.timeout,
-                                     beep=False, terminate_on=verb.finish_on_key)]
+        return evolve(state, waiting=DialRequest(dial_id, verb)), []
+    state = evolve(state, waiting=Pending(Awaiting.CONFERENCE, verb.name))
+    return state, [cmd.JoinConference(
+        state.channel_id, verb.name, verb.muted, verb.start_on_enter, verb.end_on_exit,
+        max_members=verb.max_members, wait_sound=verb.wait_sound, beep=verb.beep,
+        callback_url=verb.callback_url, callback_method=verb.callback_method)]
 
 
 def _hangup(state: ProgramState, verb: Hangup, now: datetime) -> Step:
     if verb.schedule <= 0:
         return _finish(state, "hangup", verb.reason)
-    commands: list[cmd.Command] = []
-    if state.hangup is not None:  # a later Hangup reschedules the earlier one
-        earlier = state.hangup.timer_id
-        state = without_live(state, "timer", earlier)
-        commands.append(cmd.CancelTimer(earlier))
-    state, timer_id = new_id(state, "t")
-    state = with_live(state, "timer", timer_id)
-    state = replace(state, hangup=ScheduledHangup(timer_id, verb.reason))
-    fire_at = now + timedelta(seconds=verb.schedule)
-    return state, [*commands, cmd.StartTimer(timer_id, fire_at)]
-
-
-def _fetch(state: ProgramState, url: str, method: str, params: dict[str, str]) -> Step:
-    state, fetch_id = new_id(state, "f")
-    state = replace(state, waiting=Pending(Awaiting.FETCH, fetch_id))
-    return state, [cmd.Fetch(fetch_id, url, method, params)]
+    return actions.schedule_hangup(state, verb, now)
 
 
 def _action_or_next(state: ProgramState, action: str | None, method: str,
-                    params: dict[str, str], now: datetime) -> Step:
+                    params: dict[str, str], now: datetime, *, redirect: bool = True) -> Step:
     """After a verb with results: post them to ``action`` (its document is the rest of the
-    program), or go on with the next verb."""
+    program), or go on with the next verb; ``redirect=False`` notifies ``action`` with them
+    and goes on."""
+    if action and redirect:
+        return actions.fetch(evolve(state, waiting=None), action, method, params)
+    first: list[cmd.Command] = []
     if action:
-        return _fetch(replace(state, waiting=None), action, method, params)
-    return _next(state, now)
+        first.append(actions.notify("action", action, method, params))
+    state, more = _next(state, now)
+    return state, first + more
 
 
 def _next(state: ProgramState, now: datetime) -> Step:
-    return _proceed(replace(state, waiting=None, current=None), now)
+    return _proceed(evolve(state, waiting=None, current=None), now)
 
 
 def _finish(state: ProgramState, kind: OutcomeKind, reason: str) -> Step:
     state, commands = release_all(state)
-    state = replace(state, frames=(), current=None, collect=None,
+    state = evolve(state, frames=(), current=None, collect=None,
                     outcome=ProgramOutcome(kind, reason))
     return state, commands
 
@@ -267,7 +272,7 @@ def _on_playback_done(state: ProgramState, playback_id: str, now: datetime) -> S
         return play_again(state, pending)
     if pending.kind is Awaiting.BEEP:
         assert isinstance(state.current, Record)
-        return _record(state, state.current)
+        return actions.record(state, state.current)
     return _piece_done(state, now)
 
 
@@ -286,13 +291,19 @@ def _on_timer(state: ProgramState, timer_id: str, now: datetime) -> Step:
 
 def _on_speech(state: ProgramState, event: SpeechReady | SpeechFailed, now: datetime) -> Step:
     pending = state.waiting
-    if not isinstance(pending, Pending) or not _waits_for(state, Awaiting.SPEECH,
-                                                          event.synthesis_id):
+    if (not isinstance(pending, Pending) or pending.ref != event.synthesis_id
+            or pending.kind not in (Awaiting.SPEECH, Awaiting.MEDIA)):
         return state, []
+    media = pending.kind is Awaiting.MEDIA
     if isinstance(event, SpeechFailed):
-        # Plivo goes on when a Speak cannot be said; the reason stays in the variables.
-        return _piece_done(with_variables(state, SpeechFailed=event.reason), now)
-    state, commands = play(state, event.media, pending.loop)
+        # Plivo goes on when a Speak cannot be said or a Play cannot be fetched; the reason
+        # stays in the variables.
+        failed = {"MediaFailed" if media else "SpeechFailed": event.reason}
+        return _piece_done(with_variables(state, **failed), now)
+    if media:
+        state, commands = media_fetched(state, pending, event.media)
+    else:
+        state, commands = play(state, event.media, pending.loop)
     if state.waiting is None:
         return _piece_done(state, now, commands)
     return state, commands
@@ -320,7 +331,7 @@ def _after_digits(state: ProgramState, new: ProgramState, commands: list[cmd.Com
         state, more = _next(new, now)
     else:
         state, more = _action_or_next(new, verb.action, verb.method,
-                                      {"Digits": done.digits}, now)
+                                      {"Digits": done.digits}, now, redirect=verb.redirect)
     return state, commands + more
 
 
@@ -336,16 +347,23 @@ def _on_recording_done(state: ProgramState, event: RecordingDone, now: datetime)
                "RecordingDurationMs": str(event.duration_seconds * 1000),
                "RecordingID": event.name}
     state = with_variables(state, **results)
-    return _action_or_next(state, verb.action, verb.method, results, now)
+    first = [actions.notify("record", verb.callback_url, verb.callback_method, results)
+             ] if verb.callback_url else []
+    state, more = _action_or_next(state, verb.action, verb.method, results, now,
+                                  redirect=verb.redirect)
+    return state, first + more
 
 
 def _on_dial_ended(state: ProgramState, event: DialEnded, now: datetime) -> Step:
     request = state.pending_dial
     if request is None or request.dial_id != event.dial_id:
         return state, []
-    results = {"DialStatus": event.status, "DialDuration": str(event.duration_seconds)}
+    results = {"DialStatus": event.status, "DialDuration": str(event.duration_seconds),
+               "DialALegUUID": state.id_prefix, "DialBLegUUID": event.b_leg,
+               "DialHangupCause": str(event.hangup_cause) if event.hangup_cause else ""}
     state = with_variables(state, **results)
-    return _action_or_next(state, request.verb.action, request.verb.method, results, now)
+    return _action_or_next(state, request.verb.action, request.verb.method, results, now,
+                           redirect=request.verb.redirect)
 
 
 def _on_conference_left(state: ProgramState, event: ConferenceLeft, now: datetime) -> Step:
@@ -353,7 +371,8 @@ def _on_conference_left(state: ProgramState, event: ConferenceLeft, now: datetim
     if (event.channel_id != state.channel_id or not isinstance(verb, Conference)
             or not _waits_for(state, Awaiting.CONFERENCE, verb.name)):
         return state, []
-    return _action_or_next(state, verb.action, verb.method, {"ConferenceName": verb.name}, now)
+    return _action_or_next(state, verb.action, verb.method, {"ConferenceName": verb.name}, now,
+                           redirect=verb.redirect)
 
 
 def _on_document(state: ProgramState, event: DocumentFetched | FetchFailed,
@@ -363,4 +382,4 @@ def _on_document(state: ProgramState, event: DocumentFetched | FetchFailed,
     if isinstance(event, FetchFailed):
         return _finish(state, "failed", f"fetch failed: {event.reason}")
     # The fetched document replaces whatever was left of the program, PreAnswer frames too.
-    return _next(replace(state, frames=(Frame(event.verbs),)), now)
+    return _next(evolve(state, frames=(Frame(event.verbs),)), now)

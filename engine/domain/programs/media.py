@@ -2,6 +2,10 @@
 
 Each ``begin_*`` returns the state with ``waiting`` set to what it now waits for, or with
 ``waiting`` None when there was nothing to wait for (an empty Play, a Wait of 0 s).
+
+A Play whose media holds http(s) URLs (Plivo's ``<Play>``) downloads them first, one at a
+time (``FetchMedia``, answered like a synthesis: ``SpeechReady`` with the PBX's media URIs
+or ``SpeechFailed``), then plays everything as one playback.
 """
 
 from __future__ import annotations
@@ -23,6 +27,13 @@ from engine.domain.programs.verbs import Play, Prompt, Speak, Wait
 from engine.domain.speech import Utterance
 
 Step = tuple[ProgramState, list[cmd.Command]]
+
+BEEP = ("sound:beep",)
+
+
+def is_url(item: str) -> bool:
+    """A media item that must be downloaded before the PBX can play it."""
+    return item.startswith(("http://", "https://"))
 
 
 def begin_piece(state: ProgramState, piece: Prompt, now: datetime) -> Step:
@@ -46,9 +57,26 @@ def play(state: ProgramState, media: tuple[str, ...], loop: int,
     playback ends, up to ``FOREVER_CAP`` playbacks, unless something stops it first."""
     if not media:
         return replace(state, waiting=None), []
+    if any(is_url(item) for item in media):
+        return _fetch_media(state, media, loop)
     if loop == 0:
         return _playback(state, media, FOREVER_CAP - 1, kind)
     return _playback(state, media * max(loop, 1), 0, kind)
+
+
+def _fetch_media(state: ProgramState, media: tuple[str, ...], loop: int) -> Step:
+    url = next(item for item in media if is_url(item))
+    state, media_id = new_id(state, "m")
+    state = replace(state, waiting=Pending(Awaiting.MEDIA, media_id, media, loop=loop))
+    return state, [cmd.FetchMedia(media_id, url)]
+
+
+def media_fetched(state: ProgramState, pending: Pending, fetched: tuple[str, ...]) -> Step:
+    """The first URL of ``pending.media`` is downloaded as ``fetched``: fetch the next URL,
+    or play."""
+    index = next(i for i, item in enumerate(pending.media) if is_url(item))
+    media = (*pending.media[:index], *fetched, *pending.media[index + 1:])
+    return play(replace(state, waiting=None), media, pending.loop)
 
 
 def play_again(state: ProgramState, pending: Pending) -> Step:
@@ -79,7 +107,8 @@ def start_timer(state: ProgramState, fire_at: datetime) -> Step:
 
 def release_waiting(state: ProgramState) -> Step:
     """Stop what the program waits for, if it is a playback or a timer (a key pressed during
-    a prompt). A synthesis is left to finish: its SpeechReady will simply be stale."""
+    a prompt). A synthesis or a download is left to finish: its SpeechReady will simply be
+    stale."""
     pending = state.waiting
     state = replace(state, waiting=None)
     if not isinstance(pending, Pending):

@@ -34,6 +34,7 @@ class ProgramOutcome:
 
 class Awaiting(StrEnum):
     SPEECH = "speech"  # a Synthesize's SpeechReady / SpeechFailed
+    MEDIA = "media"  # a FetchMedia's SpeechReady / SpeechFailed (a Play of an http(s) URL)
     PLAYBACK = "playback"  # a Play's PlaybackDone
     BEEP = "beep"  # the beep before a Record
     TIMER = "timer"  # Wait, a Wait prompt, or GetDigits' input timeout
@@ -48,7 +49,9 @@ class Pending:
     """The one thing the program waits for; ``ref`` is the id its event must carry.
 
     For a playback, ``media`` and ``repeats_left`` say what to play again once it is done
-    (a looping Play); for a synthesis, ``loop`` is the Speak's loop.
+    (a looping Play); for a synthesis, ``loop`` is the Speak's loop; for a media download,
+    ``media`` is the Play's media (its first URL is the one being fetched) and ``loop`` its
+    loop.
     """
 
     kind: Awaiting

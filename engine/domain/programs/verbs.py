@@ -21,7 +21,8 @@ class Speak:
 
 @dataclass(frozen=True)
 class Play:
-    """``media`` are URIs the PBX plays (``sound:…``, ``recording:…``)."""
+    """``media`` are URIs the PBX plays (``sound:…``, ``recording:…``) or http(s) URLs
+    (Plivo's ``<Play>``): a URL is first downloaded (``FetchMedia``), then played."""
 
     media: tuple[str, ...]
     loop: int = 1
@@ -39,10 +40,12 @@ Prompt = Speak | Play | Wait
 class GetDigits:
     """Play ``prompts`` (a key press interrupts them), then collect up to ``num_digits``.
 
-    Input ends at ``finish_on_key``, at ``num_digits`` or ``timeout`` seconds after the
-    last key (or after the prompts). No valid input replays the prompts, ``retries`` times
-    in all. With ``action`` the digits are posted there and its answer is the next program;
-    without it the program goes on with the next verb.
+    Input ends at ``finish_on_key``, at ``num_digits``, ``timeout`` seconds after the
+    prompts without a key, or ``digit_timeout`` seconds after the last key (None: the same
+    as ``timeout``). ``play_beep`` beeps once the prompts are over. No valid input replays
+    the prompts, ``retries`` times in all. With ``action`` the digits are posted there and
+    its answer is the next program (``redirect=False``: the action URL is only notified and
+    the program goes on); without it the program goes on with the next verb.
     """
 
     num_digits: int = 99
@@ -54,21 +57,32 @@ class GetDigits:
     invalid_digits_media: tuple[str, ...] = ()
     action: str | None = None
     method: str = "POST"
+    digit_timeout: float | None = None
+    play_beep: bool = False
+    redirect: bool = True
 
 
 @dataclass(frozen=True)
 class Record:
+    """Record the leg. The results (``RecordUrl``, ``RecordingDuration``, …) go to
+    ``action`` (``redirect=False``: notified only, the program goes on) and, as a
+    notification, to ``callback_url``."""
+
     max_length: int = 60
     timeout: int = 15  # seconds of silence that end the recording
     finish_on_key: str = "1234567890*#"
     beep: bool = True
     action: str | None = None
     method: str = "POST"
+    redirect: bool = True
+    callback_url: str = ""
+    callback_method: str = "POST"
 
 
 @dataclass(frozen=True)
 class Dial:
-    """Call ``targets`` (the first to answer wins) and bridge it with this leg."""
+    """Call ``targets`` (the first to answer wins) and bridge it with this leg.
+    ``caller_id`` "" (and ``caller_name`` "") are the call's own."""
 
     targets: tuple[Party, ...]
     caller_id: str
@@ -76,13 +90,19 @@ class Dial:
     time_limit: int = 14400
     action: str | None = None
     method: str = "POST"
+    redirect: bool = True
+    caller_name: str = ""
 
 
 @dataclass(frozen=True)
 class SendDigits:
-    """DTMF to the leg; ``w`` waits 0.5 s and ``W`` 1 s (Plivo's ``<DTMF>``)."""
+    """DTMF to the leg; ``w`` waits 0.5 s and ``W`` 1 s (Plivo's ``<DTMF>``); ``tone_ms``
+    is each tone's length (0: the PBX's default). ``asynchronous`` (Plivo's ``async``):
+    the program goes on at once instead of waiting until the digits are sent."""
 
     digits: str
+    tone_ms: int = 0
+    asynchronous: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,8 +113,17 @@ class Hangup:
 
 @dataclass(frozen=True)
 class Redirect:
+    """Fetch the document at ``url``; it replaces the rest of the program.
+
+    The answer_url of a Plivo API call is a Redirect too, with Plivo's retry policy:
+    ``attempts`` tries within ``deadline_seconds``, then ``fallback_url``."""
+
     url: str
     method: str = "POST"
+    attempts: int = 1
+    deadline_seconds: float = 60.0
+    fallback_url: str = ""
+    fallback_method: str = "POST"
 
 
 @dataclass(frozen=True)
@@ -114,6 +143,11 @@ class Conference:
     time_limit: int = 0  # seconds; 0 is no limit
     action: str | None = None
     method: str = "POST"
+    wait_sound: str = ""  # a media URI or an http(s) URL, played while alone
+    beep: bool = False  # a beep when a member enters or leaves
+    callback_url: str = ""
+    callback_method: str = "POST"
+    redirect: bool = True
 
 
 Verb = (

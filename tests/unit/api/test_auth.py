@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.ari.query import basic_auth_header
 from engine.domain.errors import Unavailable
 from tests.unit.api.support import AUTH, Api, envelope
 
@@ -70,3 +71,16 @@ async def test_draining_refuses_api_calls_but_probes_answer(api: Api) -> None:
     ready = await api.client.get("/readyz")
     assert ready.status == 503
     assert (await ready.json())["status"] == "draining"
+
+
+async def test_http_basic_works_where_the_headers_are_absent(api: Api) -> None:
+    # A Plivo application downloads the RecordUrl it was given with its Basic login.
+    response = await api.client.post("/api/echo", json={"count": 1},
+                                     headers=basic_auth_header("account_2", "token-two"))
+    assert (await envelope(response))["account_id"] == "account_2"
+    wrong = basic_auth_header("account_2", "token-one")
+    refused = await api.client.post("/api/echo", json={}, headers=wrong)
+    assert refused.status == 401
+    garbled = await api.client.post("/api/echo", json={},
+                                    headers={"Authorization": "Basic %%%"})
+    assert garbled.status == 401

@@ -50,3 +50,17 @@ def test_call_snapshot_round_trips() -> None:
         legs_dialled=2,
     )
     assert call_from_json(call_to_json(call)) == call
+
+
+def test_a_campaign_calls_attempt_survives_the_snapshot() -> None:
+    from dataclasses import replace
+
+    from engine.domain.call import CampaignRef
+
+    call = Call("0123456789", "acct", Origin.CAMPAIGN, CallState.DIALING_CUSTOMER,
+                "15168148111", datetime(2026, 11, 23, tzinfo=UTC),
+                customer=External("15162011000"))
+    attempt = CampaignRef("CM0123456789", "LS0123456789", 42, 3, 1)
+    restored = call_from_json(call_to_json(replace(call, campaign=attempt)))
+    assert restored.campaign == attempt
+    assert call_from_json(call_to_json(call)).campaign is None

@@ -45,6 +45,13 @@ def test_ringing_is_timed_by_the_event_too() -> None:
     assert ringing == [LegRinging("fx-leg-b", AT)]
 
 
+@pytest.mark.parametrize("status", ["RINGING", "PROGRESS"])
+def test_a_dial_that_rings_or_plays_early_media_is_ringing(status: str) -> None:
+    # A far end answering 183 then 180 does not always change the channel's state.
+    dial = translate(fixture("dial_begin", dialstatus=status, timestamp=STAMP))
+    assert dial == [LegRinging("fx-leg-a", AT)]
+
+
 def test_a_channel_destroyed_with_no_cause_is_the_pbxs_failure() -> None:
     gone = translate(fixture("channel_destroyed", cause=0, cause_txt="Unknown"))
     assert gone == [LegGone("fx-leg-a", AT, CAUSE_PBX_UNAVAILABLE)]

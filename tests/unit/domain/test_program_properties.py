@@ -5,7 +5,12 @@ end, timers fire, syntheses succeed or fail, recordings end, documents arrive (r
 programs) or fail, dials and conferences end. Between them it delivers noise: DTMF on the
 leg and on other legs, events for other calls' resources, and events for resources the
 program already stopped (ARI still reports a stopped playback; a cancelled timer may race).
-At a random moment the leg goes, or the call stops the program.
+At a random moment the leg goes, or the call stops the program, or the program is replaced
+by the document at a new URL (Plivo's transfer of a live call).
+
+Programs hold Plivo's variants too: plays of http(s) URLs (downloaded first, FetchMedia),
+``redirect=False`` actions (a Notify, then the program goes on), asynchronous DTMF, Record
+callbacks, GetDigits with playBeep and digitTimeout.
 
 What must hold:
 - every id is new and carries the call's prefix (``prefix.`` for ids, ``prefix-rec`` for
@@ -15,6 +20,7 @@ What must hold:
 - when the program finishes, nothing it started is left live: each playback, recording and
   timer got its done event or a release;
 - a LegGone for the leg (or ``stop``) finishes the program at any moment;
+- ``replace`` at any moment leaves nothing live but the one fetch of the new document;
 - a finished program ignores every event and emits nothing.
 """
 
@@ -42,7 +48,7 @@ from engine.domain.events import (
 )
 from engine.domain.numbers import Extension
 from engine.domain.programs.events import ConferenceLeft, DialEnded, ProgramEvent
-from engine.domain.programs.interpreter import ProgramState, advance, start, stop
+from engine.domain.programs.interpreter import ProgramState, advance, replace, start, stop
 from engine.domain.programs.verbs import (
     Conference,
     Dial,
@@ -67,7 +73,8 @@ MAX_STEPS = 80
 KEYS = "0123456789*#"
 
 _voice = Voice(TtsEngine.STANDARD, "en-us", "en-US", "female")
-_media = st.lists(st.sampled_from(["sound:a", "sound:b"]), max_size=2).map(tuple)
+_media = st.lists(st.sampled_from(["sound:a", "sound:b", "https://app/a.mp3"]),
+                  max_size=2).map(tuple)
 _speak = st.builds(Speak, st.just(Utterance((SpeechPart("hi"),), _voice)),
                    st.integers(0, 2))
 _play = st.builds(Play, _media, st.integers(0, 2))
@@ -76,18 +83,22 @@ _prompts = st.lists(st.one_of(_speak, _play, _wait), max_size=2).map(tuple)
 _get_digits = st.builds(
     GetDigits, num_digits=st.integers(1, 3), finish_on_key=st.sampled_from(["#", "", "*"]),
     retries=st.integers(1, 3), prompts=_prompts, valid_digits=st.sampled_from([KEYS, "12"]),
-    invalid_digits_media=st.sampled_from([(), ("sound:invalid",)]),
-    action=st.sampled_from([None, "http://app/digits"]))
-_record = st.builds(Record, beep=st.booleans(), action=st.sampled_from([None, "http://app/r"]))
+    invalid_digits_media=st.sampled_from([(), ("sound:invalid",), ("https://app/bad.wav",)]),
+    action=st.sampled_from([None, "http://app/digits"]),
+    digit_timeout=st.sampled_from([None, 1.0]), play_beep=st.booleans(),
+    redirect=st.booleans())
+_record = st.builds(Record, beep=st.booleans(), action=st.sampled_from([None, "http://app/r"]),
+                    redirect=st.booleans(),
+                    callback_url=st.sampled_from(["", "http://app/ready"]))
 _dial = st.builds(Dial, st.just((Extension("101"),)), st.just("100"),
-                  action=st.sampled_from([None, "http://app/dial"]))
+                  action=st.sampled_from([None, "http://app/dial"]), redirect=st.booleans())
 _simple: st.SearchStrategy[Verb] = st.one_of(
     _speak, _play, _wait, _get_digits, _record, _dial,
-    st.builds(SendDigits, st.sampled_from(["1", "12w3"])),
+    st.builds(SendDigits, st.sampled_from(["1", "12w3"]), asynchronous=st.booleans()),
     st.builds(Hangup, st.just("bye"), st.sampled_from([0.0, 0.0, 5.0])),
     st.builds(Redirect, st.just("http://app/next")),
     st.builds(Conference, st.sampled_from(["room"]),
-              action=st.sampled_from([None, "http://app/conf"])),
+              action=st.sampled_from([None, "http://app/conf"]), redirect=st.booleans()),
 )
 _verb = st.one_of(_simple, st.builds(PreAnswer, st.lists(_simple, max_size=2).map(tuple)))
 programs: st.SearchStrategy[Program] = st.lists(_verb, max_size=5).map(tuple)
@@ -99,6 +110,8 @@ NOISE: tuple[ProgramEvent, ...] = (
     TimerFired(f"{PREFIX}.t999", T0),
     RecordingDone(f"{PREFIX}-rec999", 1),
     SpeechReady(f"{PREFIX}.s999", ("sound:x",)),
+    SpeechReady(f"{PREFIX}.m999", ("sound:x",)),
+    SpeechFailed(f"{PREFIX}.m998", "HTTP 404"),
     DocumentFetched(f"{PREFIX}.f999", ()),
     FetchFailed("other-call.f1", "x"),
     DtmfSent(f"{PREFIX}.d999"),
@@ -120,6 +133,8 @@ class Edge:
     # Each slot is one answer still to come, with its alternatives (ready or failed, …).
     slots: list[list[ProgramEvent]] = field(default_factory=list)
     dials: set[str] = field(default_factory=set)
+    notified: int = 0
+    replaced: int = 0
 
     def new_id(self, ref: str, *, recording: bool = False) -> None:
         assert ref not in self.ids, ref
@@ -170,6 +185,15 @@ class Edge:
             sid = command.synthesis_id
             self.slots.append([SpeechReady(sid, ("sound:tts",)), SpeechReady(sid, ()),
                                SpeechFailed(sid, "engine down")])
+        elif isinstance(command, cmd.FetchMedia):
+            assert command.url.startswith("https://")
+            self.new_id(command.media_id)
+            mid = command.media_id
+            self.slots.append([SpeechReady(mid, ("sound:fetched",)), SpeechReady(mid, ()),
+                               SpeechFailed(mid, "HTTP 404")])
+        elif isinstance(command, cmd.Notify):
+            assert command.kind in ("action", "record") and command.url.startswith("http://")
+            self.notified += 1
         elif isinstance(command, cmd.SendDtmf):
             assert command.channel_id == CH
             self.new_id(command.ref)
@@ -202,8 +226,8 @@ class Edge:
 
 def _draw_event(data: st.DataObject, edge: Edge) -> ProgramEvent | str:
     choice = data.draw(st.sampled_from(
-        ["answer"] * 8 + ["key"] * 3 + ["noise", "gone", "stop"] if edge.slots
-        else ["key", "noise", "gone", "stop"]))
+        ["answer"] * 8 + ["key"] * 3 + ["noise", "gone", "stop", "replace"] if edge.slots
+        else ["key", "noise", "gone", "stop", "replace"]))
     if choice == "answer":
         slot = edge.slots.pop(data.draw(st.integers(0, len(edge.slots) - 1)))
         event = data.draw(st.sampled_from(slot))
@@ -234,6 +258,18 @@ def test_programs_release_everything_whatever_happens(
         if event == "stop":
             state, commands = stop(state, now)
             assert state.outcome is not None and state.outcome.kind == "stopped"
+        elif event == "replace":
+            fetches_before = len(edge.ids)
+            state, commands = replace(state, "http://app/transfer", "POST", now)
+            edge.observe(state, commands)
+            # Everything live is released; the one thing awaited is the new document.
+            assert edge.nothing_live() and state.live == () and state.collect is None
+            assert state.pending_dial is None and state.hangup is None
+            assert [type(c) for c in commands if not isinstance(
+                c, cmd.StopPlayback | cmd.StopRecording | cmd.CancelTimer)] == [cmd.Fetch]
+            assert len(edge.ids) == fetches_before + 1
+            edge.replaced += 1
+            continue
         elif event == "gone":
             state, commands = advance(state, LegGone(CH, now, 16), now)
             assert state.outcome is not None and state.outcome.kind == "leg_gone"
@@ -248,6 +284,7 @@ def test_programs_release_everything_whatever_happens(
     assert state.finished and state.live == () and state.pending_dial is None
     assert state.outcome is not None
     label(f"outcome: {state.outcome.kind}, ids: {min(len(edge.ids), 10)}")
+    label(f"notified: {min(edge.notified, 2)}, replaced: {min(edge.replaced, 2)}")
     assert edge.nothing_live(), edge
     # Late answers, noise, another LegGone, another stop: nothing changes, nothing is emitted.
     late = [event for slot in edge.slots for event in slot]

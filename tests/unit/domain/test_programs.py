@@ -311,9 +311,12 @@ def test_dial_is_a_request_for_the_call_flow() -> None:
 def test_dial_with_action_posts_the_status() -> None:
     state, _ = begin(Dial((Extension("101"),), "100", action="http://app/dial"))
     assert state.pending_dial is not None
-    state, commands = feed(state, DialEnded(state.pending_dial.dial_id, "completed", 42))
+    state, commands = feed(state, DialEnded(state.pending_dial.dial_id, "completed", 42,
+                                            b_leg=f"{PREFIX}.2", hangup_cause=16))
     fetch = only(commands, cmd.Fetch)
-    assert dict(fetch.params) == {"DialStatus": "completed", "DialDuration": "42"}
+    assert dict(fetch.params) == {"DialStatus": "completed", "DialDuration": "42",
+                                  "DialALegUUID": PREFIX, "DialBLegUUID": f"{PREFIX}.2",
+                                  "DialHangupCause": "16"}
 
 
 def test_conference_joins_and_goes_on_when_left() -> None:
