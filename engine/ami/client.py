@@ -2,7 +2,9 @@
 
 :meth:`AmiClient.run` supervises one connection at a time: connect, log in, ping every
 ``ping_interval`` seconds, and reconnect with :class:`~engine.ari.backoff.Backoff` when the
-link drops or a ping goes unanswered. Events land in :attr:`AmiClient.events`.
+link drops or a ping goes unanswered. Events land in :attr:`AmiClient.events`; with
+``markers=True`` each login and each lost link is marked there too (``CONNECTED`` and
+``DISCONNECTED`` from :mod:`engine.ami.messages`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from panoramisk import actions
 
 from engine.ami.manager import SupervisedManager
 from engine.ami.messages import (
+    CONNECTED,
+    DISCONNECTED,
     AmiEvent,
     AmiResponse,
     HeaderValue,
@@ -39,7 +43,7 @@ class AmiClient:
 
     ``events`` is bounded (``max_queued_events``): nobody may be reading it, and AMI is a
     fire hose. When it is full, new events are dropped and counted in
-    ``dropped_events``.
+    ``dropped_events``. ``event_names``, when given, keeps only the events so named.
     """
 
     def __init__(
@@ -55,6 +59,8 @@ class AmiClient:
         connect_timeout: float = 5.0,
         event_mask: str = "on",
         max_queued_events: int = 10_000,
+        event_names: frozenset[str] | None = None,
+        markers: bool = False,
     ) -> None:
         self._host, self._port = host, port
         self._user, self._password = user, password
@@ -65,6 +71,9 @@ class AmiClient:
         self._event_mask = event_mask
         self.events: asyncio.Queue[AmiEvent] = asyncio.Queue(maxsize=max_queued_events)
         self.dropped_events = 0
+        self._event_names = (None if event_names is None
+                             else frozenset(name.lower() for name in event_names))
+        self._markers = markers
         self._manager: SupervisedManager | None = None
 
     @property
@@ -84,11 +93,14 @@ class AmiClient:
                 self._manager = manager
                 self._backoff.reset()
                 log.info("AMI connected", extra={"host": self._host, "port": self._port})
+                self._mark(CONNECTED)
                 await self._keep_alive(manager)
                 log.warning("AMI connection lost")
             except _CONNECTION_FAILURES as exc:
                 log.warning("AMI connection failed", extra={"error": _describe(exc)})
             finally:
+                if self._manager is not None:
+                    self._mark(DISCONNECTED)
                 self._manager = None
                 manager.close()
             await asyncio.sleep(self._backoff.next_delay())
@@ -116,6 +128,19 @@ class AmiClient:
                 log.warning("AMI ping failed", extra={"error": exc.message})
                 return
 
+    def _mark(self, name: str) -> None:
+        if self._markers:
+            self._enqueue(AmiEvent(name=name))
+
+    def _enqueue(self, event: AmiEvent) -> None:
+        try:
+            self.events.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped_events += 1
+            if self.dropped_events == 1 or self.dropped_events % 1000 == 0:
+                log.warning("AMI event queue full; dropping events",
+                            extra={"dropped": self.dropped_events})
+
     def _on_event(self, message: object) -> None:
         # The one, synchronous, panoramisk callback: convert and enqueue, nothing else.
         # It must never raise: it runs inside data_received, and asyncio closes the
@@ -123,12 +148,11 @@ class AmiClient:
         try:
             if not isinstance(message, Mapping):
                 return
-            self.events.put_nowait(AmiEvent.from_raw(message))
-        except asyncio.QueueFull:
-            self.dropped_events += 1
-            if self.dropped_events == 1 or self.dropped_events % 1000 == 0:
-                log.warning("AMI event queue full; dropping events",
-                            extra={"dropped": self.dropped_events})
+            if self._event_names is not None:
+                name = message.get("Event") or message.get("event")
+                if str(name).lower() not in self._event_names:
+                    return
+            self._enqueue(AmiEvent.from_raw(message))
         except Exception:
             log.exception("could not queue an AMI event")
 

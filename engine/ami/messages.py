@@ -13,6 +13,12 @@ from engine.domain.errors import EngineError, NotFound, Rejected, Unavailable
 
 HeaderValue = str | list[str]
 
+# Markers the client itself queues among the events (with ``markers=True``), so that a
+# consumer sees, in order, where one connection's events end and the next one's begin.
+# Asterisk never names an event like this.
+CONNECTED = "EngineAmiConnected"
+DISCONNECTED = "EngineAmiDisconnected"
+
 # How Asterisk 22 words "that channel is gone", depending on the action:
 #   Redirect: "Channel does not exist: PJSIP/x"; Atxfer, BlindTransfer: "Channel specified
 #   does not exist"; Hangup, MixMonitor, StopMixMonitor: "No such channel".
