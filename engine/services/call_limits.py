@@ -17,7 +17,10 @@ claimed again after the lease, and one whose call was persisted is simply remove
 calls survive restarts.
 
 Live calls are counted as the larger of this engine's live calls of the account and the
-database's (every engine's calls, as last saved). The pace is kept per engine process.
+database's (every engine's calls, as last saved). A call frees its slot the moment it ends,
+before its final state is saved: its hangup_url may be called a moment before it leaves the
+live views, and a call placed on receiving it must not be queued. The pace is kept per
+engine process.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -74,7 +77,8 @@ class LimitsStore(Protocol):
 class QueueStore(Protocol):
     """The queue and what admission reads (``CallLimitsRepository`` fits)."""
 
-    async def admission_state(self, account_id: str) -> AdmissionState: ...
+    async def admission_state(self, account_id: str,
+                              ended: Sequence[str] = ()) -> AdmissionState: ...
     async def enqueue(self, account_id: str, request_id: str, snapshot: dict[str, Any],
                       bound: int) -> bool: ...
     async def queued_accounts(self, lease_seconds: float) -> list[str]: ...
@@ -152,7 +156,7 @@ class CallAdmission:
         ``router.launch`` raises for a call its flow cannot begin."""
         account_id = call.account_id
         async with self._lock(account_id):
-            state = await self._store.admission_state(account_id)
+            state = await self._admission_state(account_id)
             limits, live = self._limits(state), self._live(account_id, state)
             now = self._clock()
             if admit(live, state.queued, limits, self._recent(account_id), now) == "fire":
@@ -202,8 +206,14 @@ class CallAdmission:
         return effective_limits(state.limits.max_concurrent, state.limits.calls_per_second,
                                 self._defaults, state.limits.queue_limit)
 
+    async def _admission_state(self, account_id: str) -> AdmissionState:
+        ended = [c.request_id for c in self._router.live_calls(account_id)
+                 if c.ended_at is not None]
+        return await self._store.admission_state(account_id, ended)
+
     def _live(self, account_id: str, state: AdmissionState) -> int:
-        return max(len(self._router.live_calls(account_id)), state.live)
+        unended = [c for c in self._router.live_calls(account_id) if c.ended_at is None]
+        return max(len(unended), state.live)
 
     # ---- the dispatcher -----------------------------------------------------------------
 
@@ -225,7 +235,7 @@ class CallAdmission:
     async def _dispatch_account(self, account_id: str) -> float | None:
         while True:
             async with self._lock(account_id):
-                state = await self._store.admission_state(account_id)
+                state = await self._admission_state(account_id)
                 now = self._clock()
                 wait = wait_before_start(self._live(account_id, state), self._limits(state),
                                          self._recent(account_id), now)

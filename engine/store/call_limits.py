@@ -8,7 +8,7 @@ is launched: two engines never start the same queued call.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -69,9 +69,12 @@ class CallLimitsRepository:
         assert row is not None  # an upsert returns its row
         return _limits(row)
 
-    async def admission_state(self, account_id: str) -> AdmissionState:
+    async def admission_state(self, account_id: str,
+                              ended: Sequence[str] = ()) -> AdmissionState:
+        """Limits, queue length and live calls (``ended``: request ids known to have
+        ended whose stored state may lag; not counted)."""
         async with self._db.connection() as conn:
-            row = await conn.fetchrow(self._q["admission_state"], account_id)
+            row = await conn.fetchrow(self._q["admission_state"], account_id, list(ended))
         assert row is not None
         return AdmissionState(_limits(row), int(row["queued"]), int(row["live"]))
 

@@ -18,10 +18,12 @@ RETURNING max_concurrent_calls, calls_per_second, queue_limit;
 
 -- name: admission_state
 -- The account's stored limits, how many of its calls wait in the queue, and how many of
--- its calls are live according to the database (every engine process's).
+-- its calls are live according to the database (every engine process's), leaving out $2:
+-- calls this engine knows have ended but whose final state is still being saved.
 SELECT l.max_concurrent_calls, l.calls_per_second, l.queue_limit,
        (SELECT count(*) FROM api_call_queue q WHERE q.account_id = $1) AS queued,
-       (SELECT count(*) FROM calls c WHERE c.account_id = $1 AND c.ended_at IS NULL) AS live
+       (SELECT count(*) FROM calls c WHERE c.account_id = $1 AND c.ended_at IS NULL
+                                      AND NOT (c.request_id = ANY($2::text[]))) AS live
 FROM (SELECT 1) AS one LEFT JOIN account_limits l ON l.account_id = $1;
 
 -- name: enqueue_api_call

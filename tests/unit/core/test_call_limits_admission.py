@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -47,11 +47,14 @@ class MemoryQueue:
     rows: list[Row] = field(default_factory=list)
     seqs: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     db_live: dict[str, int] = field(default_factory=dict)
+    saved_live: set[str] = field(default_factory=set)  # request ids stored as not ended
 
-    async def admission_state(self, account_id: str) -> AdmissionState:
+    async def admission_state(self, account_id: str,
+                              ended: Sequence[str] = ()) -> AdmissionState:
         queued = sum(1 for r in self.rows if r.call.account_id == account_id)
+        saved = len(self.saved_live - set(ended))
         return AdmissionState(self.limits.get(account_id, StoredLimits(None, None)), queued,
-                              self.db_live.get(account_id, 0))
+                              self.db_live.get(account_id, 0) + saved)
 
     async def enqueue(self, account_id: str, request_id: str, snapshot: dict[str, Any],
                       bound: int) -> bool:
@@ -321,3 +324,19 @@ async def test_account_limits_service(queue: MemoryQueue) -> None:
 def test_snapshot_round_trip_keeps_the_call() -> None:
     call = api_call()
     assert call_from_json(call_to_json(call)) == replace(call)
+
+
+async def test_a_call_frees_its_slot_when_it_ends_not_when_its_end_is_saved(
+        queue: MemoryQueue, router: FakeRouter, clock: Clock) -> None:
+    # hangup_url may be called while the ended call's final state is still being saved
+    # (it is still in the router's live views, and stored as live): a call placed on
+    # receiving it fires.
+    queue.limits["account_1"] = StoredLimits(1, None)
+    gate = admission(queue, router, clock)
+    first, second = api_call(), api_call()
+    assert await gate.submit(first) == "fired"
+    queue.saved_live.add(first.request_id)
+    clock.now += 10
+    router.live[first.request_id] = replace(first, state=CallState.ENDED, ended_at=T0)
+    assert await gate.submit(second) == "fired"
+    assert [c.request_id for c in router.started] == [first.request_id, second.request_id]
