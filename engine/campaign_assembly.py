@@ -1,5 +1,6 @@
 """The campaign dialer's edge, assembled for the composition root (``daemon.py``): the file
-store, contact and DND lists with their CSV import jobs, campaigns and the dialer.
+store, contact and DND lists with their CSV import jobs, campaigns, the dialer and the
+iSales write-back (its push goes out through the webhook dispatcher, ``push_token``).
 
 Each ``_…`` method below belongs to one part; ``daemon.py`` calls ``resources`` and
 ``tasks`` only.
@@ -14,6 +15,7 @@ from engine.api.resources.campaigns import CampaignResources
 from engine.api.resources.contacts import ContactResources
 from engine.api.resources.files import FileResources
 from engine.api.resources.imports import ImportResources
+from engine.api.resources.isales import IsalesResources
 from engine.api.routes import ResourceGroup
 from engine.ari.backoff import Backoff
 from engine.domain.call_limits import CallLimits
@@ -28,13 +30,18 @@ from engine.services.contacts import BatchValidator, ContactListService
 from engine.services.csv_import import CsvImporter
 from engine.services.files import FileService
 from engine.services.imports import ImportJobRunner, ImportJobService
+from engine.services.isales import BearerAccounts, IsalesService, PushTokens
 from engine.settings import Settings
+from engine.store.accounts import AccountRepository
 from engine.store.call_limits import CallLimitsRepository
 from engine.store.campaign_dialer import CampaignDialerRepository
 from engine.store.campaigns import CampaignRepository
 from engine.store.contacts import ContactRepository
 from engine.store.db import Database
 from engine.store.imports import ImportJobRepository
+from engine.store.isales import IsalesRepository
+from engine.webhooks.addresses import AddressPolicy
+from engine.webhooks.sealing import TokenSealer
 
 
 class CampaignAssembly:
@@ -105,8 +112,24 @@ class CampaignAssembly:
         campaigns = CampaignService(
             CampaignRepository(self._db), self._catalogue,
             publish=self.pbx_media.publish, max_calls_per_minute=s.dialer_max_calls_per_minute,
-            default_region=s.default_region)
-        return (CampaignResources(campaigns),)
+            default_region=s.default_region, seal=self._sealer.seal,
+            url_policy=AddressPolicy(s.webhook_allow_private, s.webhook_allow_loopback))
+        isales = IsalesService(IsalesRepository(self._db), campaigns.get)
+        return (CampaignResources(campaigns),
+                IsalesResources(BearerAccounts(AccountRepository(self._db)), isales))
+
+    # ---- the iSales write-back (domain/isales.py, services/isales.py) ---------------------
+
+    @functools.cached_property
+    def _sealer(self) -> TokenSealer:
+        """Seals push tokens with the engine's key (the one account tokens are sealed
+        with)."""
+        return TokenSealer.from_file(self._settings.secret_key_file)
+
+    async def push_token(self, campaign_id: str) -> str | None:
+        """The bearer token of a campaign's iSales push: the webhook dispatcher's lookup
+        for deliveries of kind ``isales`` (``WebhookDispatcher.use_bearer_tokens``)."""
+        return await PushTokens(IsalesRepository(self._db), self._sealer).token(campaign_id)
 
     # ---- the dialer (services/campaign_dialer.py, store/campaign_dialer.py) ---------------
 
@@ -122,7 +145,7 @@ class CampaignAssembly:
                                   s.dialer_breaker_threshold))
         defaults = CallLimits(s.default_max_concurrent_calls, s.default_calls_per_second)
         return CampaignDialer(
-            CampaignDialerRepository(self._db), router, CallLimitsRepository(self._db),
-            defaults, asterisk_up=asterisk_up, caps=caps,
+            CampaignDialerRepository(self._db, IsalesRepository(self._db)), router,
+            CallLimitsRepository(self._db), defaults, asterisk_up=asterisk_up, caps=caps,
             backoff=Backoff(s.reconnect_initial_seconds, s.reconnect_max_seconds),
             region=s.default_region)

@@ -175,6 +175,7 @@ class Daemon:
                         campaigns: CampaignAssembly) -> None:
         supervisor.start("transcripts", self._after_db(db, features.transcripts.run))
         supervisor.start("callbacks", self._after_restore(router, features.scheduler.run))
+        plivo.dispatcher.use_bearer_tokens(campaigns.push_token)  # the iSales push
         supervisor.start("webhooks", self._after_db(db, plivo.dispatcher.run))
         supervisor.start("call-queue", self._after_restore(router, plivo.call_queue().run))
         started_at = datetime.now(UTC)

@@ -16,7 +16,15 @@ from engine.domain.campaigns.status import PAUSABLE, RESUMABLE, STOPPABLE, Campa
 from engine.domain.errors import Conflict, InvalidField, NotFound
 from engine.domain.ids import CAMPAIGN_ID, DND_LIST_ID, LIST_ID, new_campaign_id
 from engine.domain.voices import VoiceCatalogue
-from engine.store.campaigns import CampaignProgress, CampaignRepository, CampaignRow, NameTaken
+from engine.store.campaigns import (
+    CampaignProgress,
+    CampaignRepository,
+    CampaignRow,
+    NameTaken,
+    ServiceIdTaken,
+)
+from engine.webhooks.addresses import AddressPolicy
+from engine.webhooks.guard import UrlRefused, check_url, parse_url
 
 NOT_FOUND = "campaign_not_found"
 _ID_ATTEMPTS = 5
@@ -36,7 +44,9 @@ class CampaignService:
                  publish: Publisher | None, max_calls_per_minute: float,
                  default_region: str = "US",
                  now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 new_id: Callable[[], str] = new_campaign_id) -> None:
+                 new_id: Callable[[], str] = new_campaign_id,
+                 seal: Callable[[str], bytes] | None = None,
+                 url_policy: AddressPolicy | None = None) -> None:
         self._repo = repo
         self._catalogue = catalogue
         self._publish = publish
@@ -44,6 +54,8 @@ class CampaignService:
         self._region = default_region
         self._now = now
         self._new_id = new_id
+        self._seal = seal  # the iSales push token, sealed (TokenSealer.seal)
+        self._url_policy = url_policy or AddressPolicy()  # the webhooks' SSRF rules
 
     async def create(self, account: Account, fields: CampaignFields) -> str:
         """A new scheduled campaign over a snapshot of its list; returns its id.
@@ -66,6 +78,7 @@ class CampaignService:
                            details={"field": "dnd_list_id"})
         if await self._repo.name_taken(account_id, plan.name):
             raise _name_taken()
+        sealed = self._writeback_token(plan.writeback.url, plan.writeback.token)
         definition = plan.definition
         check_placeholders(definition, await self._repo.list_field_keys(plan.list_id))
         if definition.recorded_filename:
@@ -74,11 +87,31 @@ class CampaignService:
         for _ in range(_ID_ATTEMPTS):  # 40 random bits: a collision is rare, never fatal
             campaign_id = self._new_id()
             try:
-                if await self._repo.insert(campaign_id, account_id, plan, definition):
+                if await self._repo.insert(campaign_id, account_id, plan, definition,
+                                           sealed):
                     return campaign_id
             except NameTaken:
                 raise _name_taken() from None
+            except ServiceIdTaken:
+                raise Conflict("the account already has a campaign with that "
+                               "isales_service_id", code="isales_service_id_taken",
+                               details={"field": "isales_service_id"}) from None
         raise Conflict("could not allocate a campaign id; retry", code="campaign_id_conflict")
+
+    def _writeback_token(self, url: str | None, token: str | None) -> bytes | None:
+        """The push token sealed; the URL checked by the webhooks' SSRF rules (an address
+        the dispatcher would refuse is refused now; names are vetted when delivering)."""
+        if url is None or token is None:
+            return None
+        try:
+            check_url(parse_url(url), self._url_policy)
+        except UrlRefused as exc:
+            raise InvalidField("isales_url", f"isales_url is refused: {exc.reason}",
+                               code="invalid_isales_url") from None
+        if self._seal is None:
+            raise InvalidField("isales_url", "the iSales write-back is not available on this "
+                               "server", code="isales_unavailable")
+        return self._seal(token)
 
     async def stop(self, account: Account, campaign_id: str) -> None:
         await self._act(account, campaign_id, STOPPABLE, "stop", "campaign_already_ended")

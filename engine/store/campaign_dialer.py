@@ -18,6 +18,7 @@ from typing import Any
 from engine.domain.campaigns.outcomes import AttemptResult
 from engine.domain.ids import new_request_id
 from engine.store.db import Database
+from engine.store.isales import IsalesRepository
 
 CHANNEL = "campaigns"
 
@@ -88,9 +89,13 @@ def _fields(value: Any) -> dict[str, str]:
 
 
 class CampaignDialerRepository:
-    def __init__(self, db: Database) -> None:
+    """``pushes``: the iSales push of each settled attempt is recorded in the transaction
+    that settles it (exactly one per attempt)."""
+
+    def __init__(self, db: Database, pushes: IsalesRepository | None = None) -> None:
         self._db = db
         self._q = db.queries
+        self._pushes = pushes
 
     # ---- campaign lifecycle -----------------------------------------------------------
 
@@ -230,6 +235,8 @@ class CampaignDialerRepository:
             await conn.execute(self._q["dialer_settle_contact"], closed.campaign_id,
                                closed.contact_id, state, next_at, result.dial_status,
                                ended_at)
+            if self._pushes is not None:  # the iSales push, if the campaign has one
+                await self._pushes.enqueue_push(conn, request_id, result, ended_at)
             if next_at is not None:
                 await conn.execute(self._q["dialer_pull_next_dial"], closed.campaign_id,
                                    next_at)

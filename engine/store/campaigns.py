@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
@@ -21,6 +21,22 @@ from engine.store.db import Conn, Database
 
 class NameTaken(Exception):
     """The account already has a campaign of that name."""
+
+
+class ServiceIdTaken(Exception):
+    """Another campaign of the account has that isales_service_id."""
+
+
+@dataclass(frozen=True)
+class IsalesView:
+    """A campaign's iSales write-back settings (no token) and written-back counts."""
+
+    url: str | None = None
+    sub_cc_no: int = 1
+    vdn_id: int = 1
+    service_id: str | None = None
+    written_back: int = 0
+    final: int = 0
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,7 @@ class CampaignRow:
     status: CampaignStatus
     status_reason: str
     created_at: datetime
+    isales: IsalesView = field(default_factory=IsalesView)
 
     @classmethod
     def from_row(cls, row: Any) -> CampaignRow:
@@ -56,6 +73,9 @@ class CampaignRow:
             hours_start=row["hours_start"], hours_end=row["hours_end"],
             status=CampaignStatus(row["status"]), status_reason=row["status_reason"],
             created_at=row["created_at"],
+            isales=IsalesView(row["isales_url"], row["isales_sub_cc_no"], row["isales_vdn_id"],
+                              row["isales_service_id"], row["results_written_back"],
+                              row["results_final"]),
         )
 
 
@@ -73,6 +93,14 @@ class CampaignProgress:
     stopped: int
     attempts: int
     current_calls_per_minute: int
+    # the iSales write-back: contacts closed by a final result, contacts with a result
+    # written back (final ones), and the pushes by delivery state
+    closed: int = 0
+    written_back: int = 0
+    written_back_final: int = 0
+    pushes_delivered: int = 0
+    pushes_failed: int = 0
+    pushes_pending: int = 0
 
 
 class CampaignRepository:
@@ -96,7 +124,8 @@ class CampaignRepository:
         return frozenset(r["key"] for r in rows)
 
     async def insert(self, campaign_id: str, account_id: str, plan: CampaignPlan,
-                     definition: CampaignDefinition) -> bool:
+                     definition: CampaignDefinition, sealed_token: bytes | None = None,
+                     ) -> bool:
         """Store the campaign, scheduled, with its own copy of its list's contacts, and wake
         the dialers: one transaction. False if ``campaign_id`` is taken; ``NameTaken`` if the
         account has a campaign of that name."""
@@ -112,6 +141,12 @@ class CampaignRepository:
                 raise NameTaken(plan.name) from None
             if created is None:
                 return False
+            w = plan.writeback
+            try:
+                await conn.execute(self._q["isales_set_target"], campaign_id, w.url,
+                                   sealed_token, w.sub_cc_no, w.vdn_id, w.service_id)
+            except asyncpg.UniqueViolationError:
+                raise ServiceIdTaken(w.service_id) from None
             await conn.execute(self._q["campaigns_snapshot_contacts"], campaign_id,
                                plan.list_id)
             await conn.execute(self._q["campaigns_notify"], campaign_id)
@@ -142,8 +177,11 @@ class CampaignRepository:
         async with self._db.connection() as conn:
             contacts = await conn.fetchrow(self._q["campaigns_progress"], campaign_id)
             attempts = await conn.fetchrow(self._q["campaigns_attempt_counts"], campaign_id)
+            pushes = await conn.fetchrow(self._q["campaigns_push_counts"], campaign_id)
         assert contacts is not None and attempts is not None  # aggregates: one row each
+        assert pushes is not None
         return CampaignProgress(**{k: int(v) for k, v in contacts.items()},
+                                **{k: int(v) for k, v in pushes.items()},
                                 attempts=int(attempts["attempts"]),
                                 current_calls_per_minute=int(attempts["last_minute"]))
 

@@ -59,6 +59,10 @@ class WebhookDelivery:
     updated_at: datetime
     delivered_at: datetime | None
     attempt_log: tuple[WebhookAttempt, ...] = ()
+    # A JSON body posted instead of the form ``params`` (the iSales push), and whose bearer
+    # token authorizes it instead of the Plivo signature (the dispatcher looks it up).
+    body: Mapping[str, Any] | None = None
+    bearer_ref: str | None = None
 
     @classmethod
     def from_row(cls, row: Any, log: tuple[WebhookAttempt, ...] = ()) -> WebhookDelivery:
@@ -73,6 +77,7 @@ class WebhookDelivery:
             next_attempt_at=row["next_attempt_at"], last_status=row["last_status"],
             last_error=row["last_error"], created_at=row["created_at"],
             updated_at=row["updated_at"], delivered_at=row["delivered_at"], attempt_log=log,
+            body=_json_object(row.get("body")), bearer_ref=row.get("bearer_ref"),
         )
 
 
@@ -161,3 +166,9 @@ class WebhookRepository:
                ) -> AbstractAsyncContextManager[Callable[[], bool]]:
         """``wake()`` on every ``NOTIFY webhooks`` while open (see ``Database.listen``)."""
         return self._db.listen(CHANNEL, wake)
+
+
+def _json_object(value: Any) -> Mapping[str, Any] | None:
+    if isinstance(value, str):
+        value = json.loads(value)
+    return dict(value) if isinstance(value, dict) else None

@@ -5,7 +5,9 @@
   sent), so two engine processes never deliver one at the same time. A lease outlives one
   attempt's time bound; a row whose lease ran out (its engine died mid-attempt) is claimed
   again: delivery is at least once.
-- Each request goes through the SSRF guard, signed with the account's token (Plivo V3).
+- Each request goes through the SSRF guard, signed with the account's token (Plivo V3);
+  a delivery with a ``bearer_ref`` (the iSales push) posts its JSON body with
+  ``Authorization: Bearer …`` instead (``use_bearer_tokens``).
 - A 2xx answer delivers it. A refused URL fails it at once (it would be refused again).
   Anything else (non-2xx, no connection, a timeout, an oversize answer) is retried with
   exponential backoff until ``max_attempts``, then it is ``failed``. Every attempt is logged.
@@ -80,6 +82,12 @@ class WebhookDispatcher:
         self._backoff = backoff or Backoff(0.5, 10.0)
         self._wake = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
+        self._bearers: TokenLookup | None = None
+
+    def use_bearer_tokens(self, lookup: TokenLookup) -> None:
+        """Deliveries with a ``bearer_ref`` (a JSON body, e.g. the iSales push) carry
+        ``Authorization: Bearer <lookup(bearer_ref)>``; without a token they fail."""
+        self._bearers = lookup
 
     def wake(self) -> None:
         """Look for due deliveries now (what a ``NOTIFY webhooks`` does)."""
@@ -133,8 +141,12 @@ class WebhookDispatcher:
         started = datetime.now(UTC)
         status: int | None = None
         try:
-            answer = await self._http.request(row.method, row.url, row.params,
-                                              sign=await self._signer(row.account_id))
+            if row.bearer_ref is not None:
+                answer = await self._http.request(row.method, row.url, sign=await self._bearer(
+                    row.bearer_ref), json_body=row.body or {})
+            else:
+                answer = await self._http.request(row.method, row.url, row.params,
+                                                  sign=await self._signer(row.account_id))
         except UrlRefused as exc:
             error, state = exc.reason, "failed"
         except GuardError as exc:
@@ -158,6 +170,20 @@ class WebhookDispatcher:
         except Exception as exc:  # the database away: the lease runs out, it goes again
             log.warning("webhook outcome not recorded",
                         extra={**extra, "error": type(exc).__name__})
+
+    async def _bearer(self, ref: str) -> Signer:
+        """The ``Authorization: Bearer`` header of a delivery; ``UrlRefused`` (it fails at
+        once) when there is no token for ``ref``."""
+        token = None
+        if self._bearers is not None:
+            try:
+                token = await asyncio.wait_for(self._bearers(ref), TOKEN_LOOKUP_SECONDS)
+            except Exception as exc:
+                raise GuardError(f"bearer token lookup failed: {type(exc).__name__}") from None
+        if not token:
+            raise UrlRefused("no bearer token for this delivery")
+        header = {"Authorization": f"Bearer {token}"}
+        return lambda _method, _url, _params: header
 
     async def _signer(self, account_id: str) -> Signer | None:
         if self._tokens is None:

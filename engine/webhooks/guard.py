@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -164,8 +165,10 @@ class GuardedHttp:
 
     async def request(self, method: str, url: str, params: Mapping[str, str] | None = None,
                       *, sign: Signer | None = None, max_bytes: int | None = None,
-                      timeout: float | None = None) -> GuardedResponse:
-        """``method`` GET (``params`` in the query) or POST (``params`` as a form)."""
+                      timeout: float | None = None,
+                      json_body: Mapping[str, Any] | None = None) -> GuardedResponse:
+        """``method`` GET (``params`` in the query) or POST (``params`` as a form, or
+        ``json_body`` as ``application/json``)."""
         method = method.upper()
         if method not in ("GET", "POST"):
             raise UrlRefused(f"method {method!r} is not GET or POST")
@@ -173,18 +176,20 @@ class GuardedHttp:
         seconds = self.policy.timeout_seconds if timeout is None else timeout
         try:
             async with asyncio.timeout(seconds):
-                return await self._follow(method, url, dict(params or {}), sign, limit)
+                return await self._follow(method, url, dict(params or {}), sign, limit,
+                                          json_body=json_body)
         except TimeoutError:
             raise FetchTimedOut(f"no complete answer from {_where(url)} within "
                                 f"{seconds:g} s") from None
 
     async def _follow(self, method: str, raw: str, params: dict[str, str],
-                      sign: Signer | None, limit: int) -> GuardedResponse:
+                      sign: Signer | None, limit: int, *,
+                      json_body: Mapping[str, Any] | None = None) -> GuardedResponse:
         url = parse_url(raw)
         for hop in range(self.policy.max_redirects + 1):
             check_url(url, self.policy.addresses)
             status, location, content_type, body = await self._once(
-                method, url, params, sign, limit)
+                method, url, params, sign, limit, json_body=json_body)
             if status not in REDIRECTS or location is None:
                 return GuardedResponse(str(url), status, content_type, body, hop)
             try:
@@ -192,20 +197,25 @@ class GuardedHttp:
             except ValueError:
                 raise UrlRefused(f"{_where(str(url))} redirects to an invalid URL") from None
             if status in (301, 302, 303):  # as browsers do: the next request is a plain GET
-                method, params = "GET", {}
+                method, params, json_body = "GET", {}, None
             elif method == "GET":
                 params = {}  # they are in the URL that was redirected
         raise UrlRefused(f"more than {self.policy.max_redirects} redirects")
 
     async def _once(self, method: str, url: URL, params: dict[str, str], sign: Signer | None,
-                    limit: int) -> tuple[int, str | None, str, bytes]:
+                    limit: int, *, json_body: Mapping[str, Any] | None = None,
+                    ) -> tuple[int, str | None, str, bytes]:
         target = url.extend_query(params) if method == "GET" and params else url
         headers: CIMultiDict[str] = CIMultiDict()
         if sign is not None:
             headers.update(sign(method, str(url), params))
+        data: Any = params if method == "POST" else None
+        if method == "POST" and json_body is not None:
+            data = json.dumps(dict(json_body)).encode()
+            headers["Content-Type"] = "application/json"
         try:
             async with self._http().request(
-                    method, target, data=params if method == "POST" else None,
+                    method, target, data=data,
                     headers=headers, allow_redirects=False) as response:
                 location = response.headers.get("Location")
                 if response.status in REDIRECTS and location:

@@ -35,10 +35,16 @@ SEED_KEYS = {"calls_per_minute", "campaign_caller_id", "campaign_end_date", "cam
 EXTRA_KEYS = {"announcement_text", "answer_url", "calling_hours_end", "calling_hours_start",
               "created_date", "dnd_list_id", "dynamic_announcement", "list_id",
               "recorded_filename", "retry_on_statuses", "status_reason", "survey_questions",
-              "time_zone"}
+              "time_zone",
+              # the iSales write-back (README "iSales write-back")
+              "isales_service_id", "isales_sub_cc_no", "isales_url", "isales_vdn_id",
+              "results_final", "results_written_back"}
 PROGRESS_COUNTS = {"total", "dialled", "answered", "failed", "dnd", "pending",
                    "retry_scheduled", "in_progress", "expired", "stopped", "attempts",
-                   "current_calls_per_minute"}
+                   "current_calls_per_minute",
+                   # the iSales write-back
+                   "closed", "written_back", "written_back_final", "pushes_delivered",
+                   "pushes_failed", "pushes_pending"}
 STATS_KEYS = {"answer_calls", "busy_calls", "cancel_calls", "chanunavail_calls",
               "congestion_calls", "dnd_calls", "noanswer_calls", "platform_failed_calls",
               "total_calls"}
@@ -427,7 +433,9 @@ async def test_progress_counts(http: aiohttp.ClientSession, db: asyncpg.Connecti
     assert {k: counts[k] for k in PROGRESS_COUNTS} == {
         "total": 8, "dialled": 5, "answered": 2, "failed": 1, "dnd": 1, "pending": 1,
         "retry_scheduled": 1, "in_progress": 1, "expired": 1, "stopped": 0, "attempts": 3,
-        "current_calls_per_minute": 2}
+        "current_calls_per_minute": 2, "closed": 0, "written_back": 0,
+        "written_back_final": 0, "pushes_delivered": 0, "pushes_failed": 0,
+        "pushes_pending": 0}
     await call_api(http, "POST", "/api/stop_campaign", {"campaign_id": campaign_id})
 
 

@@ -68,6 +68,14 @@ class CreateCampaignRequest(SeedModel):
     answer_url: str = Field(default="", description="Type 1: a Plivo-compatible XML "
                             "application runs each answered call")
     answer_method: str | None = Field(default=None, description="GET or POST (POST)")
+    isales_url: str | None = Field(default=None, description="iSales write-back: each "
+                                   "attempt's result is pushed there (with isales_token)")
+    isales_token: str | None = Field(default=None, description="Bearer token of the push "
+                                     "(never shown again)")
+    isales_sub_cc_no: str | None = Field(default=None, description="subCCNo pushed (1)")
+    isales_vdn_id: str | None = Field(default=None, description="vdnId pushed (1)")
+    isales_service_id: str | None = Field(default=None, description="serviceId pushed and "
+                                          "accepted for this campaign (default: its id)")
 
     def fields(self) -> CampaignFields:
         values = self.model_dump(exclude={"survey_questions"})
@@ -114,6 +122,13 @@ def campaign_view(row: CampaignRow) -> dict[str, Any]:
         "status_reason": row.status_reason,
         "survey_questions": str(len(d.questions)),
         "time_zone": row.time_zone,
+        # the iSales write-back (the token is never shown)
+        "isales_service_id": row.isales.service_id or row.campaign_id,
+        "isales_sub_cc_no": str(row.isales.sub_cc_no),
+        "isales_url": row.isales.url or "",
+        "isales_vdn_id": str(row.isales.vdn_id),
+        "results_written_back": str(row.isales.written_back),
+        "results_final": str(row.isales.final),
     }
     return dict(sorted(view.items()))
 

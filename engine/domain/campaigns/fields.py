@@ -25,6 +25,7 @@ Choices:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, replace
@@ -42,6 +43,7 @@ from engine.domain.campaigns.definition import (
     placeholders,
 )
 from engine.domain.errors import InvalidField
+from engine.domain.isales import WritebackSettings, validate_target
 from engine.domain.numbers import normalize_number
 from engine.domain.voices import VoiceCatalogue, validate_tts
 
@@ -113,6 +115,12 @@ class CampaignFields:
     survey_questions: tuple[QuestionFields, ...] | None = None
     answer_url: str = ""
     answer_method: str | None = None
+    # The iSales push (engine.domain.isales.validate_target), beyond the seed.
+    isales_url: str | None = None
+    isales_token: str | None = None
+    isales_sub_cc_no: str | None = None
+    isales_vdn_id: str | None = None
+    isales_service_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +143,7 @@ class CampaignPlan:
     retry_on: tuple[str, ...]
     hours_start: time | None
     hours_end: time | None
+    writeback: WritebackSettings = dataclasses.field(default_factory=WritebackSettings)
 
 
 def validate_campaign(f: CampaignFields, *, now: datetime, catalogue: VoiceCatalogue,
@@ -175,6 +184,8 @@ def validate_campaign(f: CampaignFields, *, now: datetime, catalogue: VoiceCatal
                              MAX_RETRY_SECONDS),
         retry_on=parse_retry_statuses(f.retry_on_statuses),
         hours_start=hours_start, hours_end=hours_end,
+        writeback=validate_target(f.isales_url, f.isales_token, f.isales_sub_cc_no,
+                                  f.isales_vdn_id, f.isales_service_id),
     )
 
 

@@ -3,8 +3,8 @@
 A first row is a header when none of its cells is a phone number and at least one names a
 known column (case, spaces and hyphens ignored): ``contact_name``/``name``/
 ``dnd_contact_name``; ``contact_number``/``number``/``phone``/``mobile``/``phone_number``/
-``mobile_number``/``msisdn``/``dnd_contact_number``; ``unique_id``. In a contacts file any
-other header names a contact field (``field1``, ``amount``: the placeholders of an
+``mobile_number``/``msisdn``/``dnd_contact_number``; ``unique_id`` (or ``uniqueId``). In a
+contacts file any other header names a contact field (``field1``, ``amount``: the placeholders of an
 announcement), so it must be a valid field name; a DND file ignores other columns.
 
 Without a header the columns are ``contact_name, contact_number, field1, field2, …``
@@ -23,7 +23,7 @@ from engine.domain.contacts.phones import is_phone_number
 NAME_HEADERS = frozenset({"contact_name", "name", "dnd_contact_name"})
 NUMBER_HEADERS = frozenset({"contact_number", "number", "phone", "mobile", "phone_number",
                             "mobile_number", "msisdn", "dnd_contact_number"})
-UNIQUE_ID_HEADERS = frozenset({"unique_id"})
+UNIQUE_ID_HEADERS = frozenset({"unique_id", "uniqueid"})  # uniqueid: iSales' uniqueId
 KNOWN_HEADERS = NAME_HEADERS | NUMBER_HEADERS | UNIQUE_ID_HEADERS
 
 _SPACES = re.compile(r"[\s-]+")

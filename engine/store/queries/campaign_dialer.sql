@@ -77,11 +77,11 @@ WHERE campaign_id = $1 AND status = 1 AND next_dial_at <= $2 AND end_at > $2
 FOR UPDATE SKIP LOCKED;
 
 -- name: dialer_pick_contact
--- The campaign's next contact: due, not on its DND list, inside the daily calling hours in
--- every one of the number's zones (the campaign's zone, $6, when the number's is unknown).
+-- The campaign's next contact: due, not closed by a final written-back result (iSales), not
+-- on its DND list, inside the daily calling hours in every one of the number's zones (the campaign's zone, $6, when the number's is unknown).
 SELECT cc.contact_id, cc.number, cc.attempts, c.name, c.fields
 FROM campaign_contacts cc JOIN contacts c ON c.contact_id = cc.contact_id
-WHERE cc.campaign_id = $1 AND cc.state IN ('pending', 'retry')
+WHERE cc.campaign_id = $1 AND cc.state IN ('pending', 'retry') AND NOT cc.result_final
   AND (cc.next_at IS NULL OR cc.next_at <= $2)
   AND NOT EXISTS (SELECT 1 FROM dnd_numbers d
                   WHERE d.dnd_list_id = $3 AND d.number = cc.number)
@@ -174,8 +174,11 @@ SELECT status, max_retries, retry_seconds, retry_on FROM campaigns WHERE campaig
 FOR UPDATE;
 
 -- name: dialer_settle_contact
+-- A contact whose written-back result is final (iSales) is closed instead of retried.
 UPDATE campaign_contacts
-SET state = $3, next_at = $4, last_status = $5, updated_at = $6
+SET state = CASE WHEN result_final AND $3 = 'retry' THEN 'closed' ELSE $3 END,
+    next_at = CASE WHEN result_final THEN NULL ELSE $4::timestamptz END,
+    last_status = $5, updated_at = $6
 WHERE campaign_id = $1 AND contact_id = $2 AND state = 'dialling';
 
 -- name: dialer_pull_next_dial

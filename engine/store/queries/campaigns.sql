@@ -58,8 +58,13 @@ WHERE campaign_id = $1;
 -- name: campaigns_of_account
 SELECT campaign_id, name, list_id, dnd_list_id, campaign_type, definition, start_at, end_at,
        time_zone, calls_per_minute, max_retries, retry_seconds, retry_on, hours_start,
-       hours_end, status, status_reason, created_at
-FROM campaigns WHERE account_id = $1 AND ($2::text IS NULL OR campaign_id = $2)
+       hours_end, status, status_reason, created_at,
+       isales_url, isales_sub_cc_no, isales_vdn_id, isales_service_id,
+       (SELECT count(*) FROM campaign_contacts cc WHERE cc.campaign_id = c.campaign_id
+          AND cc.result_status IS NOT NULL) AS results_written_back,
+       (SELECT count(*) FROM campaign_contacts cc WHERE cc.campaign_id = c.campaign_id
+          AND cc.result_final) AS results_final
+FROM campaigns c WHERE account_id = $1 AND ($2::text IS NULL OR campaign_id = $2)
 ORDER BY created_at, campaign_id;
 
 -- name: campaigns_progress
@@ -73,8 +78,21 @@ SELECT
     count(*) FILTER (WHERE state = 'retry') AS retry_scheduled,
     count(*) FILTER (WHERE state = 'dialling') AS in_progress,
     count(*) FILTER (WHERE state = 'expired') AS expired,
-    count(*) FILTER (WHERE state = 'stopped') AS stopped
+    count(*) FILTER (WHERE state = 'stopped') AS stopped,
+    count(*) FILTER (WHERE state = 'closed') AS closed,
+    count(*) FILTER (WHERE result_status IS NOT NULL) AS written_back,
+    count(*) FILTER (WHERE result_final) AS written_back_final
 FROM campaign_contacts WHERE campaign_id = $1;
+
+-- name: campaigns_push_counts
+-- The campaign's iSales pushes by delivery state.
+SELECT count(*) FILTER (WHERE d.state = 'delivered') AS pushes_delivered,
+       count(*) FILTER (WHERE d.state = 'failed') AS pushes_failed,
+       count(*) FILTER (WHERE d.state IN ('pending', 'delivering')) AS pushes_pending
+FROM campaign_attempts a
+JOIN campaigns c ON c.campaign_id = a.campaign_id
+JOIN webhook_deliveries d ON d.account_id = c.account_id AND d.request_id = a.request_id
+WHERE a.campaign_id = $1 AND d.kind = 'isales';
 
 -- name: campaigns_attempt_counts
 SELECT count(*) AS attempts,
