@@ -35,6 +35,7 @@ from engine.calls.witness import CelWitness
 from engine.campaign_assembly import CampaignAssembly
 from engine.domain.flow import FlowConfig
 from engine.lifecycle import Lifecycle
+from engine.multiparty_assembly import MultipartyAssembly
 from engine.plivo_assembly import PlivoAssembly
 from engine.services.accounts import AccountService
 from engine.services.callbacks import CallbackScheduler, CallbackService
@@ -106,6 +107,7 @@ class Daemon:
         speech = await open_speech(s)
         plivo = PlivoAssembly(s, db, accounts, speech.catalogue, backoff=self._backoff)
         campaigns = CampaignAssembly(s, db, speech.catalogue)
+        multiparty = MultipartyAssembly(s, db)
         timeout = aiohttp.ClientTimeout(total=15, connect=3)
         connector = aiohttp.TCPConnector(limit=200)
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
@@ -115,7 +117,7 @@ class Daemon:
             # Nothing consumes AMI events yet, so none are asked for; actions still work.
             ami = AmiClient(s.ami_host, s.ami_port, s.ami_user, s.ami_password.get_secret_value(),
                             backoff=self._backoff(), event_mask="off")
-            router = self._router(ari, ami, calls, speech, plivo)
+            router = self._router(ari, ami, calls, speech, plivo, multiparty=multiparty)
             observer = AsteriskObserver(ari, CelWitness(s.cel_file))
             router.use_asterisk_view(observer.view)
 
@@ -137,7 +139,9 @@ class Daemon:
             )
             features = self._features(db, ari, calls, router, speech, plivo=plivo,
                                       asterisk_up=lambda: stream.connected)
-            resources = (*features.resources, *campaigns.resources())
+            resources = (*features.resources, *campaigns.resources(),
+                         *multiparty.resources(router, accounts,
+                                               asterisk_up=lambda: stream.connected))
             dialer = campaigns.dialer(router, asterisk_up=lambda: stream.connected)
             router.on_finished(dialer.on_call_finished)
             app = build_app(
@@ -156,7 +160,7 @@ class Daemon:
             supervisor.start("ami", ami.run())
             supervisor.start("router", self._route(db, router))
             self._start_features(supervisor, db, router, features=features, plivo=plivo,
-                                 campaigns=campaigns)
+                                 campaigns=campaigns, multiparty=multiparty)
             supervisor.start("campaign-dialer", self._after_restore(router, dialer.run))
             code = await self._until_stopped(supervisor)
             self.lifecycle.start_draining()
@@ -172,11 +176,12 @@ class Daemon:
 
     def _start_features(self, supervisor: Supervisor, db: Database, router: CallRouter, *,
                         features: Features, plivo: PlivoAssembly,
-                        campaigns: CampaignAssembly) -> None:
+                        campaigns: CampaignAssembly, multiparty: MultipartyAssembly) -> None:
         supervisor.start("transcripts", self._after_db(db, features.transcripts.run))
         supervisor.start("callbacks", self._after_restore(router, features.scheduler.run))
         plivo.dispatcher.use_bearer_tokens(campaigns.push_token)  # the iSales push
         supervisor.start("webhooks", self._after_db(db, plivo.dispatcher.run))
+        supervisor.start("multiparty", self._after_db(db, multiparty.run))
         supervisor.start("call-queue", self._after_restore(router, plivo.call_queue().run))
         started_at = datetime.now(UTC)
         supervisor.start("hangup-recovery", self._after_restore(
@@ -196,7 +201,8 @@ class Daemon:
         return 0
 
     def _router(self, ari: AriClient, ami: AmiClient, calls: CallRepository,
-                speech: SpeechService, plivo: PlivoAssembly) -> CallRouter:
+                speech: SpeechService, plivo: PlivoAssembly, *,
+                multiparty: MultipartyAssembly) -> CallRouter:
         s = self.settings
 
         def executors(feedback: Feedback) -> CommandExecutors:
@@ -205,6 +211,7 @@ class Daemon:
             TimerExecutor(feedback).register(registry)
             SpeechExecutor(speech, feedback).register(registry)
             plivo.register_executors(registry, feedback, ari)
+            multiparty.register_executors(plivo.conferences, feedback, ari)
             return registry
 
         outbox = SnapshotOutbox(calls, CallJournal(s.journal_path))

@@ -74,6 +74,9 @@ STILL_UP_GRACE_SECONDS = 0.5
 
 PrepareMedia = Callable[[str], Awaitable[str]]
 NotifyHook = Callable[[str, Notify], Coroutine[Any, Any, None]]
+# Another feature's bridges (multi-party calls) may take a join first: True if it did.
+Divert = Callable[[str, JoinConference], Awaitable[bool]]
+Observer = Callable[[AriEvent], None]
 
 
 def _is_moh(media: str) -> bool:
@@ -108,14 +111,24 @@ class Conferences:
         self._wait_uri: dict[str, str] = {}  # bridge -> the media URI it loops
         self._prepared: dict[str, str] = {}  # http(s) wait sound -> media URI
         self._checks: dict[str, bool] = {}  # channel -> gone, while its leave is checked
+        self._divert: Divert | None = None
+        self._divert_observer: Observer | None = None
 
     def register(self, executors: CommandExecutors) -> None:
         executors.register(JoinConference, self.join)
+
+    def divert_to(self, divert: Divert, observe: Observer | None = None) -> None:
+        """Offer every join to ``divert`` first (multi-party calls' legs are its own), and
+        every ARI event ``observe`` gets to ``observe`` too."""
+        self._divert = divert
+        self._divert_observer = observe
 
     # ---- the command --------------------------------------------------------------
 
     async def join(self, request_id: str, command: JoinConference) -> None:
         """Admit the leg or refuse it at once (ConferenceLeft: its program goes on)."""
+        if self._divert is not None and await self._divert(request_id, command):
+            return
         decision = self.roster.admit(request_id, command)
         if not isinstance(decision, Admitted):
             log.info("conference join refused", extra={
@@ -146,6 +159,8 @@ class Conferences:
 
     def observe(self, event: AriEvent) -> None:
         """Learn joins and leaves from one ARI event (every event may be handed in)."""
+        if self._divert_observer is not None:
+            self._divert_observer(event)
         if isinstance(event, ChannelEnteredBridge):
             if event.channel is not None:
                 self._decided(event.bridge.id,

@@ -1,0 +1,87 @@
+"""The parts of multi-party calls, built for the composition root (``daemon.py``).
+
+The bridge executor (``calls.multiparty_bridge``) is made with the router's command
+executors and takes the conference joins of member legs; the service and its API routes
+are made once the router exists; ARI events reach the bridges through the conference
+executor's ``observe``. ``daemon.py`` supervises ``run`` once the database is up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+from engine.api.auth import Authenticator
+from engine.api.plivo.multiparty import MultipartyResources
+from engine.api.routes import ResourceGroup
+from engine.ari.client import AriClient
+from engine.calls.conferences import Conferences
+from engine.calls.executors import Feedback
+from engine.calls.multiparty_bridge import AriMultipartyOps, CallKey, MultipartyBridges
+from engine.calls.router import CallRouter
+from engine.domain.multiparty.members import Member
+from engine.services.click2call import TelephonyRules
+from engine.services.multiparty import AgentPresence, MultipartyService
+from engine.settings import Settings
+from engine.store.db import Database
+from engine.store.multiparty import MultipartyRepository
+
+
+class MultipartyAssembly:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self._settings = settings
+        self.repo = MultipartyRepository(db)
+        self.bridges: MultipartyBridges | None = None
+        self.service: MultipartyService | None = None
+        self._presence: AgentPresence | None = None
+
+    def register_executors(self, conferences: Conferences | None, feedback: Feedback,
+                           ari: AriClient) -> None:
+        """Member legs' joins go to the multi-party bridges before the conference roster."""
+        bridges = MultipartyBridges(AriMultipartyOps(ari), feedback, save=self._save,
+                                    save_recording=self._save_recording,
+                                    hang_up=self._hang_up)
+        if conferences is None:
+            raise RuntimeError("multi-party calls need the conference executor")
+        conferences.divert_to(bridges.join, bridges.observe)
+        self.bridges = bridges
+
+    def resources(self, router: CallRouter, authenticator: Authenticator, *,
+                  asterisk_up: Callable[[], bool]) -> Sequence[ResourceGroup]:
+        s = self._settings
+        if self.bridges is None:
+            raise RuntimeError("the multi-party executor is not registered yet")
+        service = MultipartyService(
+            self.repo, self.bridges, router,
+            TelephonyRules(s.agent_extensions, s.default_region),
+            asterisk_up=asterisk_up, recordings_dir=s.recordings_dir,
+            presence=self._presence)
+        router.on_finished(service.on_call_finished)
+        self.service = service
+        return (MultipartyResources(service, authenticator),)
+
+    def use_presence(self, presence: AgentPresence) -> None:
+        """Unregistered agent extensions are refused (409) once presence is known."""
+        self._presence = presence
+        if self.service is not None:
+            self.service.use_presence(presence)
+
+    async def run(self) -> None:
+        """The supervised task: members a stopped engine held are gone with its roster
+        (they left); then it waits, and on shutdown cancels the bridges' pending work."""
+        await self.repo.close_stale_members()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            if self.bridges is not None:
+                await self.bridges.close()
+
+    async def _save(self, key: CallKey, member: Member) -> None:
+        await self.repo.save_member(key[0], key[1], member)
+
+    async def _save_recording(self, key: CallKey, name: str) -> None:
+        await self.repo.add_recording(key[0], key[1], name)
+
+    async def _hang_up(self, account_id: str, request_id: str) -> None:
+        if self.service is not None:
+            await self.service.hang_up(account_id, request_id)
