@@ -13,7 +13,7 @@ import pytest
 
 from engine.ari.query import basic_auth_header
 from engine.settings import Settings
-from tests.integration.helpers import call_api, number
+from tests.integration.helpers import call_api, number, sox_stat
 from tests.integration.multiparty_kit import Api, Ears, Heard, now
 from tests.integration.stack import ACCOUNT_1
 from tests.integration.test_plivo_conference_edge import tone_level
@@ -185,3 +185,48 @@ async def test_only_a_connected_agent_may_add_members_and_delete_waits(
     assert status == 204
     status, _ = await api.send("GET", f"{phlo.node}/")
     assert status == 404
+
+
+async def test_a_customer_alone_hears_music_a_cold_transfer_keeps_the_call_and_goodbye(
+    http: aiohttp.ClientSession, ears: Ears,
+) -> None:
+    api = Api(http)
+    phlo = await api.create()
+    customer = number("0100")  # says "hello" once, then is silent: a listener
+    before = ears.calls_to(customer)
+    await api.add(phlo, AGENT_A, "agent", AGENT_A)
+    await api.wait_member(phlo, SIP_A, "connected")
+    await api.add(phlo, customer, "customer", SIP_A)
+    await api.wait_member(phlo, f"+{customer}", "connected")
+    await asyncio.sleep(2)
+    talking = now()
+    await asyncio.sleep(2)
+
+    # The agent holds itself: the customer is alone in the mix and hears music on hold.
+    await api.act(phlo, SIP_A, "hold")
+    alone = now()
+    await asyncio.sleep(3)
+    await api.act(phlo, SIP_A, "unhold")
+    await asyncio.sleep(1)
+
+    # A cold transfer to the other agent: the first leaves at once, the call goes on.
+    status, answer = await api.send("POST", f"{phlo.node}/members/{SIP_A}/",
+                                    {"action": "cold_transfer", "to": AGENT_B})
+    assert status == 200 and answer["error"] == "", answer
+    await api.wait_member(phlo, SIP_A, "left")
+    await api.wait_member(phlo, SIP_B, "connected")
+    assert (await api.members(phlo))[f"+{customer}"]["state"] == "connected"
+    await asyncio.sleep(2)
+
+    # The last agent leaves: the customer hears the goodbye, then is hung up.
+    await api.act(phlo, SIP_B, "hangup")
+    agent_gone = now()
+    await api.wait_member(phlo, f"+{customer}", "left", timeout=30)
+    heard = await ears.heard(customer, before)
+    assert level(heard, AGENT_HZ, talking, alone) > 500  # the agent, in the mix
+    music = sox_stat(heard.path, (heard.offset(alone) + 1.0, 2.0))
+    assert level(heard, AGENT_HZ, alone + 0.5, alone + 3) < 100  # the agent is out…
+    assert music["RMS     amplitude"] > 0.005, music  # …and music plays instead
+    goodbye = sox_stat(heard.path, (heard.offset(agent_gone) + 0.3, 1.5))
+    assert goodbye["RMS     amplitude"] > 0.005, goodbye
+    assert heard.ended - agent_gone < 10  # hung up after the message
