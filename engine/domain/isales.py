@@ -47,6 +47,7 @@ FINAL_STATUSES = frozenset({"0", "success", "answered", "completed", "refused",
 PUSH_STATUS = {"ANSWER": "success", "BUSY": "busy", "NOANSWER": "no_answer",
                "CANCEL": "no_answer", "CONGESTION": "failed", "CHANUNAVAIL": "failed"}
 # failCode when the leg has no hangup cause: the Q.850 cause each dial status stands for.
+NORMAL_CLEARING = 16
 FALLBACK_CAUSE = {"BUSY": 17, "NOANSWER": 19, "CANCEL": 19, "CONGESTION": 34,
                   "CHANUNAVAIL": 20}
 
@@ -136,11 +137,12 @@ def push_status(dial_status: str) -> str:
 
 
 def fail_code(dial_status: str, hangup_cause: int | None) -> str:
-    """``failCode``: empty for an answered call, else the Q.850 cause of the leg (or the one
-    its dial status stands for when the leg has none)."""
+    """``failCode``: empty for an answered call, else the Q.850 cause of the leg; the cause
+    its dial status stands for when the leg has none, or only 16 (normal clearing: the
+    engine itself hung up an unanswered leg, at the ring timeout)."""
     if dial_status == "ANSWER":
         return ""
-    if hangup_cause:
+    if hangup_cause and hangup_cause != NORMAL_CLEARING:
         return str(hangup_cause)
     return str(FALLBACK_CAUSE.get(dial_status, 41))  # 41: temporary failure
 

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
 from engine.domain.accounts import Account, token_matches
 from engine.domain.errors import NotFound
@@ -23,7 +24,7 @@ from engine.domain.isales import (
     RESULT_UNKNOWN_TASK,
     MidResult,
 )
-from engine.store.accounts import AccountRepository, AccountRow
+from engine.store.accounts import AccountRow
 from engine.store.isales import ContactHistory, IsalesRepository
 from engine.store.webhooks import WebhookDelivery
 from engine.webhooks.sealing import TokenSealer
@@ -33,13 +34,19 @@ log = logging.getLogger(__name__)
 MAX_TOKEN_CHARS = 256
 
 
+class AccountRows(Protocol):
+    """Every account row (``AccountRepository`` fits)."""
+
+    async def list(self) -> list[AccountRow]: ...
+
+
 class BearerAccounts:
     """The account whose API token a bearer token is. Tokens are stored as salted hashes,
     so the account rows (a handful on a self-hosted engine) are kept for ``cache_seconds``
     and the token is checked against each: a rotated token stops working within that time.
     """
 
-    def __init__(self, repo: AccountRepository, *, cache_seconds: float = 5.0,
+    def __init__(self, repo: AccountRows, *, cache_seconds: float = 5.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._repo = repo
         self._cache_seconds = cache_seconds

@@ -67,7 +67,7 @@ async def history(http: aiohttp.ClientSession, campaign_id: str, unique_id: str,
                                   f"/api/campaigns/{campaign_id}/contacts/{unique_id}",
                                   headers=headers)
     response: dict[str, Any] = body["response"]
-    return status, response
+    return status, response["result"] if status == 200 else response
 
 
 async def test_results_are_written_back_and_refused_as_the_seed_says(

@@ -102,7 +102,7 @@ def test_push_status_of_each_dial_status(dial_status: str, status: str) -> None:
 @pytest.mark.parametrize(("dial_status", "cause", "code"), [
     ("ANSWER", 16, ""), ("BUSY", 17, "17"), ("BUSY", None, "17"), ("NOANSWER", None, "19"),
     ("NOANSWER", 21, "21"), ("CONGESTION", None, "34"), ("CHANUNAVAIL", None, "20"),
-    ("CHANUNAVAIL", 0, "20"), ("ODD", None, "41"),
+    ("CHANUNAVAIL", 0, "20"), ("ODD", None, "41"), ("NOANSWER", 16, "19"),
 ])
 def test_fail_code_is_the_hangup_cause(dial_status: str, cause: int | None,
                                        code: str) -> None:
