@@ -28,7 +28,7 @@ from engine.domain.ids import new_request_id
 from engine.domain.multiparty import actions, rules
 from engine.domain.multiparty.actions import AddMember, MemberAction
 from engine.domain.multiparty.members import Member, MemberRole, MemberState
-from engine.domain.numbers import Extension, Party, normalize_number
+from engine.domain.numbers import Party, normalize_number
 from engine.domain.programs.verbs import Conference
 from engine.services.click2call import TelephonyRules
 from engine.store.multiparty import MultipartyRecord, MultipartyRepository
@@ -223,10 +223,8 @@ class MultipartyService:
         return request_id
 
     def _check_reachable(self, party: Party) -> None:
-        if (isinstance(party, Extension) and self._presence is not None
-                and not self._presence.registered(party.number)):
-            raise Conflict(f"agent {party.number} is not registered",
-                           code="agent_unregistered", details={"field": "to"})
+        presence = self._presence
+        rules.check_reachable(party, presence.registered if presence is not None else None)
 
     async def hang_up(self, account_id: str, request_id: str) -> None:
         """Hang a member's call up through its own state machine."""

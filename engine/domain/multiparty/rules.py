@@ -9,11 +9,13 @@
   is the call's first member, who starts it: when the call has no live member, a "call"
   must add an agent, and its trigger_source is recorded but not checked.
 - A party is a member at most once at a time: dialling a live member again is refused.
+- An agent extension whose softphone is not registered is refused (when presence is known)
+  instead of ringing nobody.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from engine.domain.errors import Conflict, InvalidField
 from engine.domain.multiparty.members import Member, MemberRole, MemberState, same_party
@@ -95,3 +97,11 @@ def customer_alone(members: Sequence[Member]) -> bool:
 def over(members: Sequence[Member]) -> bool:
     """Nobody is left: the bridge can go."""
     return not any(m.live for m in members)
+
+
+def check_reachable(party: Party, registered: Callable[[str], bool] | None) -> None:
+    """Conflict for an agent extension that is not registered (``registered`` None: the
+    engine does not know presence, every extension is tried)."""
+    if isinstance(party, Extension) and registered is not None and not registered(party.number):
+        raise Conflict(f"agent {party.number} is not registered", code="agent_unregistered",
+                       details={"field": "to"})

@@ -204,3 +204,12 @@ def test_member_actions() -> None:
         actions.member_request({"action": "warm_transfer"}, EXTENSIONS, "US")
     with pytest.raises(InvalidField):
         actions.member_request({"action": "mute"}, EXTENSIONS, "US")
+
+
+def test_an_unregistered_agent_is_refused_when_presence_is_known() -> None:
+    rules.check_reachable(AGENT, None)  # presence unknown: tried
+    rules.check_reachable(AGENT, lambda ext: ext == "101")
+    rules.check_reachable(CUSTOMER, lambda ext: False)  # numbers are not agents
+    with pytest.raises(Conflict) as caught:
+        rules.check_reachable(AGENT_2, lambda ext: ext == "101")
+    assert caught.value.code == "agent_unregistered"
