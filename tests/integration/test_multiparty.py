@@ -230,3 +230,40 @@ async def test_a_customer_alone_hears_music_a_cold_transfer_keeps_the_call_and_g
     goodbye = sox_stat(heard.path, (heard.offset(agent_gone) + 0.3, 1.5))
     assert goodbye["RMS     amplitude"] > 0.005, goodbye
     assert heard.ended - agent_gone < 10  # hung up after the message
+
+
+async def test_a_warm_transfer_brings_a_second_agent_in_and_can_be_aborted(
+    http: aiohttp.ClientSession,
+) -> None:
+    api = Api(http)
+    phlo = await api.create()
+    customer = number("1000")
+    await api.add(phlo, AGENT_A, "agent", AGENT_A)
+    await api.wait_member(phlo, SIP_A, "connected")
+    await api.add(phlo, customer, "customer", SIP_A)
+    await api.wait_member(phlo, f"+{customer}", "connected")
+    status, answer = await api.send("POST", f"{phlo.node}/members/{SIP_A}/",
+                                    {"action": "abort_transfer"})
+    assert status == 409, answer  # nothing to abort yet
+
+    # Plivo's SDK sends the transfer to the node, trigger_source naming the transferer.
+    status, answer = await api.send("POST", f"{phlo.node}/", {
+        "action": "warm_transfer", "to": AGENT_B, "trigger_source": SIP_A})
+    assert status == 200 and answer["error"] == "", answer
+    await api.wait_member(phlo, SIP_B, "connected")
+    await api.act(phlo, SIP_A, "abort_transfer")
+    await api.wait_member(phlo, SIP_B, "left")
+    members = await api.members(phlo)
+    assert members[SIP_A]["state"] == members[f"+{customer}"]["state"] == "connected"
+
+    status, answer = await api.send("POST", f"{phlo.node}/members/{SIP_A}/",
+                                    {"action": "warm_transfer", "to": f"sip:{AGENT_B}@pbx"})
+    assert status == 200, answer
+    await api.wait_member(phlo, SIP_B, "connected")
+    await api.act(phlo, SIP_A, "hangup")  # the transferer leaves: the transfer completes
+    await api.wait_member(phlo, SIP_A, "left")
+    await asyncio.sleep(1)
+    members = await api.members(phlo)
+    assert members[SIP_B]["state"] == members[f"+{customer}"]["state"] == "connected"
+    await api.act(phlo, SIP_B, "hangup")
+    await api.wait_member(phlo, f"+{customer}", "left", timeout=30)
