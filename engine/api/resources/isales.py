@@ -23,7 +23,13 @@ from engine.api.errors import ApiError
 from engine.api.plivo.calls import json_safe
 from engine.api.routes import METHODS, RouteSpec
 from engine.domain.accounts import Account
-from engine.domain.isales import RESULT_OK, RESULT_UNKNOWN_CONTACT, BodyError, parse_midresult
+from engine.domain.isales import (
+    RESULT_OK,
+    RESULT_UNKNOWN_CONTACT,
+    RESULT_UNKNOWN_TASK,
+    BodyError,
+    parse_midresult,
+)
 from engine.services.isales import BearerAccounts, IsalesService
 from engine.store.isales import ContactHistory
 
@@ -32,7 +38,7 @@ log = logging.getLogger(__name__)
 PREFIX = "/rest/isales"
 MIDRESULT = f"{PREFIX}/v1/openapi/obs/business/push/midresult"
 MAX_BODY_BYTES = 16 * 1024
-RESULT_MESSAGES = {RESULT_OK: "", 1: "unknown task: serviceId names no campaign",
+RESULT_MESSAGES = {RESULT_OK: "", RESULT_UNKNOWN_TASK: "unknown task: serviceId names no campaign",
                    RESULT_UNKNOWN_CONTACT: "unknown contact: uniqueId names no contact of "
                    "the campaign"}
 EXAMPLE = {"subCCNo": 1, "vdnId": 88, "uniqueId": "21713676089219765504",
