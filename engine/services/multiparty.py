@@ -125,11 +125,13 @@ class MultipartyService:
         if not await self._repo.delete(account.account_id, record.phlo_id, record.node_id):
             raise NotFound(NOT_FOUND, code="multiparty_call_not_found")
 
-    async def recording_path(self, account: Account, name: str) -> Path:
-        """The file of a multi-party recording of the account; NotFound otherwise."""
+    async def recording_path(self, account: Account, phlo_id: str, node_id: str,
+                             name: str) -> Path:
+        """The file of a recording of the account's multi-party call; NotFound otherwise."""
         stem = name.removesuffix(".wav")
         if (not stem.startswith("multiparty-") or "/" in stem
-                or not await self._repo.owns_recording(account.account_id, stem)):
+                or not await self._repo.owns_recording(account.account_id, _id(phlo_id),
+                                                       _id(node_id), stem)):
             raise NotFound("recording not found", code="recording_not_found")
         path = self._recordings_dir / f"{stem}.wav"
         if not path.is_file():

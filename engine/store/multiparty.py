@@ -83,9 +83,11 @@ class MultipartyRepository:
         async with self._db.connection() as conn:
             await conn.execute(self._q["add_multiparty_recording"], phlo_id, node_id, name)
 
-    async def owns_recording(self, account_id: str, name: str) -> bool:
+    async def owns_recording(self, account_id: str, phlo_id: str, node_id: str,
+                             name: str) -> bool:
         async with self._db.connection() as conn:
-            row = await conn.fetchrow(self._q["multiparty_recording_owner"], account_id, name)
+            row = await conn.fetchrow(self._q["multiparty_recording_owner"], account_id,
+                                      phlo_id, node_id, name)
         return row is not None
 
     async def save_member(self, phlo_id: str, node_id: str, member: Member) -> None:

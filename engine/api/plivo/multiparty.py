@@ -154,7 +154,7 @@ class MultipartyResources:
 
     async def recording(self, request: web.Request) -> web.StreamResponse:
         account = await self._account(request)
-        await self._service.details(account, request.match_info["phlo_id"],
-                                    request.match_info["node_id"])
-        path = await self._service.recording_path(account, request.match_info["name"])
+        path = await self._service.recording_path(
+            account, request.match_info["phlo_id"], request.match_info["node_id"],
+            request.match_info["name"])
         return web.FileResponse(path, headers={"Content-Type": "audio/wav"})

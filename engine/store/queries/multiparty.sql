@@ -22,7 +22,8 @@ UPDATE multiparty_calls SET recordings = array_append(recordings, $3)
 WHERE phlo_id = $1 AND node_id = $2;
 
 -- name: multiparty_recording_owner
-SELECT phlo_id FROM multiparty_calls WHERE account_id = $1 AND $2 = ANY (recordings);
+SELECT phlo_id FROM multiparty_calls
+WHERE account_id = $1 AND phlo_id = $2 AND node_id = $3 AND $4 = ANY (recordings);
 
 -- name: upsert_multiparty_member
 INSERT INTO multiparty_members (phlo_id, node_id, request_id, party_kind, party, role, state,
