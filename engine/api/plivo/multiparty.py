@@ -83,7 +83,7 @@ class MultipartyResources:
             *both_slashes("GET", PHLOS, h(self.listing), "List multi-party calls",
                           description="The account's multi-party call nodes, newest "
                           "first; limit (≤ 100), offset." + auth),
-            *both_slashes("GET", PHLO, h(self.phlo), "A phlo and its nodes" + "",
+            *both_slashes("GET", PHLO, h(self.phlo), "A phlo and its nodes",
                           description="What Plivo's SDK fetches first." + auth),
             *both_slashes("GET", NODE, h(self.details), "A multi-party call and members",
                           description="Members: address, role, state (ringing, "
