@@ -144,6 +144,7 @@ class Call:
     api_playbacks: tuple[str, ...] = ()
     api_notified: tuple[str, ...] = ()  # the status callbacks already emitted (ring, …)
     campaign: CampaignRef | None = None  # campaign calls: the attempt this call is
+    multiparty: str = ""  # a multi-party call member: that call's node_id (its CDR context)
     # Bumped by the router on every change: a replayed or late snapshot never overwrites a
     # newer one in the store.
     revision: int = 0

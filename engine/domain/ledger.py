@@ -64,6 +64,8 @@ def cdr_for_leg(call: Call, leg: Leg) -> CdrRecord:
     context = _CONTEXT[call.origin]
     if campaign is not None:
         context = _CAMPAIGN_CONTEXT.get(campaign.campaign_type, context)
+    if call.multiparty:
+        context = f"multi_party_call:{call.multiparty}"
     return CdrRecord(
         account_id=call.account_id,
         request_id=call.request_id,

@@ -213,7 +213,8 @@ class MultipartyService:
         program = (Conference(name=f"multiparty-{record.node_id}", max_members=MAX_PAGE),)
         call = Call(request_id=request_id, account_id=record.account_id, origin=Origin.API,
                     state=CallState.DIALING_CUSTOMER, caller_id=record.caller_id,
-                    created_at=now, customer=order.to, answer_program=program)
+                    created_at=now, customer=order.to, answer_program=program,
+                    multiparty=record.node_id)
         member = Member(request_id, order.to, order.role, MemberState.RINGING, now)
         self._bridges.expect(_key(record), record.account_id, record.record, member,
                              transfer_of=transfer_of)

@@ -80,6 +80,8 @@ async def test_three_members_hear_each_other_hold_and_the_last_agent_ends_it(
         status, body = await call_api(http, "POST", "/api/get_cdr_by_request_id",
                                       {"request_id": member["call_uuid"]}, ACCOUNT_1)
         assert status == 200 and body["response"]["result"], body
+        assert {row["destination_context"] for row in body["response"]["result"]} == {
+            f"multi_party_call:{phlo.node_id}"}
 
     heard_a = await ears.heard(AGENT_A, before[AGENT_A])
     heard_b = await ears.heard(AGENT_B, before[AGENT_B])

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from engine.domain.call import Call, CallState, Leg, LegState, Origin, Role
 from engine.domain.errors import Conflict, InvalidField
+from engine.domain.ledger import cdr_for_leg
 from engine.domain.multiparty import actions, rules
 from engine.domain.multiparty.actions import MemberAction
 from engine.domain.multiparty.members import (
@@ -213,3 +215,11 @@ def test_an_unregistered_agent_is_refused_when_presence_is_known() -> None:
     with pytest.raises(Conflict) as caught:
         rules.check_reachable(AGENT_2, lambda ext: ext == "101")
     assert caught.value.code == "agent_unregistered"
+
+
+def test_a_members_cdr_names_its_multi_party_call_in_the_context() -> None:
+    leg = Leg(Role.CUSTOMER, CUSTOMER, "abc.1", LegState.GONE, T0)
+    call = Call("abc", "acct", Origin.API, CallState.ENDED, "15168148111", T0,
+                customer=CUSTOMER, legs=(leg,), multiparty="node-1")
+    assert cdr_for_leg(call, leg).destination_context == "multi_party_call:node-1"
+    assert cdr_for_leg(replace(call, multiparty=""), leg).destination_context == "api"
