@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from engine.api.auth import Authenticator
 from engine.api.plivo.multiparty import MultipartyResources
@@ -34,6 +35,7 @@ class MultipartyAssembly:
         self.bridges: MultipartyBridges | None = None
         self.service: MultipartyService | None = None
         self._presence: AgentPresence | None = None
+        self._started_at = datetime.now(UTC)
 
     def register_executors(self, conferences: Conferences | None, feedback: Feedback,
                            ari: AriClient) -> None:
@@ -69,7 +71,7 @@ class MultipartyAssembly:
     async def run(self) -> None:
         """The supervised task: members a stopped engine held are gone with its roster
         (they left); then it waits, and on shutdown cancels the bridges' pending work."""
-        await self.repo.close_stale_members()
+        await self.repo.close_stale_members(self._started_at)
         try:
             await asyncio.Event().wait()
         finally:

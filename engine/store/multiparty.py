@@ -103,6 +103,7 @@ class MultipartyRepository:
             rows = await conn.fetch(self._q["multiparty_members"], phlo_id, node_id)
         return [_member(r) for r in rows]
 
-    async def close_stale_members(self) -> None:
+    async def close_stale_members(self, started_at: datetime) -> None:
+        """Members dialled before ``started_at`` that never left: their engine is gone."""
         async with self._db.connection() as conn:
-            await conn.execute(self._q["close_stale_multiparty_members"])
+            await conn.execute(self._q["close_stale_multiparty_members"], started_at)

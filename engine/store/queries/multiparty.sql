@@ -37,5 +37,6 @@ SELECT * FROM multiparty_members WHERE phlo_id = $1 AND node_id = $2 ORDER BY id
 
 -- name: close_stale_multiparty_members
 -- At start: no engine holds these members any more (the roster lives in one process).
+-- Only members dialled before this engine started ($1).
 UPDATE multiparty_members SET state = 'left', left_at = coalesce(left_at, now())
-WHERE state <> 'left';
+WHERE state <> 'left' AND created_at < $1;
