@@ -4,7 +4,7 @@ Each member is an ordinary call under the router (its own legs, state machine, C
 program call whose one verb is ``Conference``. When it answers, the program asks to join
 (``JoinConference``); the conference executor hands the request here first
 (``Conferences.divert_to``) and this class takes the legs of multi-party members: it puts
-them in the call's bridge (``multiparty-<node_id>``) and applies the role rules of
+them in the call's bridge (``multiparty-<node_id>-<session>``) and applies the role rules of
 ``engine.domain.multiparty.rules`` after every change:
 
 - a member answers: connected (in the mix);
@@ -94,8 +94,10 @@ class AriMultipartyOps(AriConferenceOps):
         await self._ari.record_bridge(bridge_id, name, if_exists="overwrite")
 
 
-def bridge_of(node_id: str) -> str:
-    return f"multiparty-{node_id}"
+def bridge_of(node_id: str, session: str) -> str:
+    """One bridge per session of the call (a call that ended and starts again gets a new
+    one, so a late destroy of the old bridge never hits the new)."""
+    return f"multiparty-{node_id}-{session}"
 
 
 @dataclass
@@ -105,17 +107,17 @@ class LiveCall:
     key: CallKey
     account_id: str
     record: bool
+    session: str
     members: dict[str, Member] = field(default_factory=dict)  # by request_id
     channels: dict[str, str] = field(default_factory=dict)  # request_id -> channel id
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     bridge_up: bool = False
     music: bool = False
     dismissing: bool = False
-    recordings: int = 0
 
     @property
     def bridge_id(self) -> str:
-        return bridge_of(self.key[1])
+        return bridge_of(self.key[1], self.session)
 
     def snapshot(self) -> list[Member]:
         return list(self.members.values())
@@ -127,6 +129,7 @@ class MultipartyBridges:
     def __init__(self, ari: MultipartyAri, feedback: Feedback, *, save: SaveMember,
                  save_recording: SaveRecording, hang_up: HangUp,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 new_id: Callable[[], str] = lambda: uuid.uuid4().hex[:8],
                  goodbye_wait: float = GOODBYE_WAIT_SECONDS) -> None:
         self._ari = ari
         self._feedback = feedback
@@ -135,6 +138,7 @@ class MultipartyBridges:
         self._hang_up = hang_up
         self._clock = clock
         self._goodbye_wait = goodbye_wait
+        self._new_id = new_id
         self._calls: dict[CallKey, LiveCall] = {}
         self._call_of: dict[str, CallKey] = {}  # member request_id -> its call
         self._goodbyes: dict[str, asyncio.Future[None]] = {}  # playback id -> done
@@ -161,7 +165,7 @@ class MultipartyBridges:
         the member whose warm transfer this is (abort_transfer hangs this one up)."""
         live = self._calls.get(key)
         if live is None:
-            live = self._calls[key] = LiveCall(key, account_id, record)
+            live = self._calls[key] = LiveCall(key, account_id, record, self._new_id())
         live.members[member.request_id] = member
         self._call_of[member.request_id] = key
         if transfer_of:
@@ -224,8 +228,7 @@ class MultipartyBridges:
             await self._ari.create_bridge(live.bridge_id, BRIDGE_TYPE)
         live.bridge_up = True
         if live.record:
-            live.recordings += 1
-            name = f"multiparty-{live.key[1]}-{uuid.uuid4().hex[:8]}"
+            name = f"multiparty-{live.key[1]}-{live.session}"
             try:
                 await self._ari.record_bridge(live.bridge_id, name)
             except EngineError as exc:

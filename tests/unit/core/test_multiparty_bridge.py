@@ -20,7 +20,7 @@ from engine.domain.numbers import Extension, External
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 KEY: CallKey = ("phlo", "node")
-BRIDGE = "multiparty-node"
+BRIDGE = "multiparty-node-s1"
 
 
 class RecordingAri:
@@ -71,7 +71,7 @@ class Harness:
         self.bridges = MultipartyBridges(
             self.ari, lambda rid, e: self.told.append((rid, e)), save=self._save,
             save_recording=self._save_recording, hang_up=self._hang_up,
-            clock=lambda: T0, goodbye_wait=2.0)
+            clock=lambda: T0, new_id=lambda: "s1", goodbye_wait=2.0)
 
     async def _save(self, key: CallKey, member: Member) -> None:
         self.saved.append(member)
