@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from engine.agents_assembly import AgentsAssembly
 from engine.ami.client import AmiClient
 from engine.api.app import ApiDeps, build_app
 from engine.api.resources import build_resources
@@ -84,6 +85,7 @@ class Features:
     resources: Sequence[ResourceGroup]
     transcripts: TranscriptService
     scheduler: CallbackScheduler
+    agents: AgentsAssembly
 
 
 class Daemon:
@@ -114,9 +116,9 @@ class Daemon:
             ari = AriClient(http, s.ari_url, s.ari_user, s.ari_password.get_secret_value(),
                             s.ari_app)
             calls = CallRepository(db)
-            # Nothing consumes AMI events yet, so none are asked for; actions still work.
-            ami = AmiClient(s.ami_host, s.ami_port, s.ami_user, s.ami_password.get_secret_value(),
-                            backoff=self._backoff(), event_mask="off")
+            # AMI events feed agent presence (only those are asked for and queued).
+            agents = AgentsAssembly(s, self._backoff())
+            ami = agents.ami
             router = self._router(ari, ami, calls, speech, plivo, multiparty=multiparty)
             observer = AsteriskObserver(ari, CelWitness(s.cel_file))
             router.use_asterisk_view(observer.view)
@@ -138,8 +140,9 @@ class Daemon:
                 event_types=ROUTED_EVENT_TYPES | CONFERENCE_EVENT_TYPES,
             )
             features = self._features(db, ari, calls, router, speech, plivo=plivo,
-                                      asterisk_up=lambda: stream.connected)
-            resources = (*features.resources, *campaigns.resources(),
+                                      asterisk_up=lambda: stream.connected,
+                                      agents=agents)
+            resources = (*features.resources, *campaigns.resources(), *agents.resources(),
                          *multiparty.resources(router, accounts,
                                                asterisk_up=lambda: stream.connected))
             dialer = campaigns.dialer(router, asterisk_up=lambda: stream.connected)
@@ -157,7 +160,6 @@ class Daemon:
             supervisor.start("db", db.run())
             supervisor.start("bootstrap", self._bootstrap(db, accounts), forever=False)
             supervisor.start("ari-events", stream.run())
-            supervisor.start("ami", ami.run())
             supervisor.start("router", self._route(db, router))
             self._start_features(supervisor, db, router, features=features, plivo=plivo,
                                  campaigns=campaigns, multiparty=multiparty)
@@ -178,6 +180,8 @@ class Daemon:
                         features: Features, plivo: PlivoAssembly,
                         campaigns: CampaignAssembly, multiparty: MultipartyAssembly) -> None:
         supervisor.start("transcripts", self._after_db(db, features.transcripts.run))
+        supervisor.start("ami", features.agents.ami.run())
+        supervisor.start("agent-presence", features.agents.follow())
         supervisor.start("callbacks", self._after_restore(router, features.scheduler.run))
         plivo.dispatcher.use_bearer_tokens(campaigns.push_token)  # the iSales push
         supervisor.start("webhooks", self._after_db(db, plivo.dispatcher.run))
@@ -221,7 +225,7 @@ class Daemon:
 
     def _features(self, db: Database, ari: AriClient, calls: CallRepository,
                   router: CallRouter, speech: SpeechService, *, plivo: PlivoAssembly,
-                  asterisk_up: Callable[[], bool]) -> Features:
+                  asterisk_up: Callable[[], bool], agents: AgentsAssembly) -> Features:
         """Every feature service, and the API resources that face them."""
         s = self.settings
         rules = TelephonyRules(s.agent_extensions, s.default_region)
@@ -234,7 +238,8 @@ class Daemon:
         inbound = InboundService(router, calls, ari, rules)
         router.on_inbound(inbound.on_stasis_start)
         click2call = Click2CallService(router, rules, asterisk_up=asterisk_up,
-                                       can_transcribe=can_transcribe)
+                                       can_transcribe=can_transcribe,
+                                       presence=agents.directory, record_refused=calls.save)
         templates = TemplateService(TemplateRepository(db))
         callback_repo = CallbackRepository(db)
         callbacks = CallbackService(callback_repo, click2call)
@@ -253,7 +258,7 @@ class Daemon:
             callbacks=callbacks,
         ), *plivo.resources(router, calls, rules, asterisk_up=asterisk_up))
         scheduler = CallbackScheduler(callback_repo, click2call, backoff=self._backoff())
-        return Features(resources, transcripts, scheduler)
+        return Features(resources, transcripts, scheduler, agents)
 
     def _handle_signals(self) -> None:
         loop = asyncio.get_running_loop()

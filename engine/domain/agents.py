@@ -18,6 +18,11 @@ What feeds it, in order on one AMI connection:
 
 Unknown presence never refuses a call (:func:`refuses`): with the AMI down the engine
 cannot tell, and a wrong refusal is worse than one unanswered ring.
+
+A call refused because its agent is unregistered still leaves a trace
+(:func:`refused_call`): an ended call whose one agent leg says ``CHANUNAVAIL``, cause 20
+(subscriber absent), exactly what Asterisk reports when it dials an unregistered
+extension, and ``failure_reason`` ``agent_unregistered: …``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
+
+from engine.domain import cdr
+from engine.domain.call import Call, CallState, Leg, LegState, Role
+from engine.domain.errors import Conflict
+from engine.domain.numbers import Extension
 
 # The AMI events presence is folded from (the client may drop every other one).
 PRESENCE_EVENTS = frozenset({
@@ -227,3 +237,47 @@ def _device_state(presence: Presence, event: AmiEventLike, now: datetime) -> Pre
         return presence
     return replace(presence, agents={**presence.agents, ext: _with(agent, now,
                                                                     activity=activity)})
+
+
+AGENT_UNREGISTERED = "agent_unregistered"
+
+
+class AgentUnregistered(Conflict):
+    """The agent extension has no registered softphone: the call was not placed (HTTP 409).
+
+    ``details``: ``field`` (the request field naming the agent), ``extension``, and
+    ``call_request_id``, the request id of the refused call's CDR."""
+
+    code = AGENT_UNREGISTERED
+
+    def __init__(self, extension: str, field: str, call_request_id: str) -> None:
+        super().__init__(f"agent extension {extension} is not registered (no softphone is "
+                         "signed in); the call was not placed",
+                         details={"field": field, "extension": extension,
+                                  "call_request_id": call_request_id})
+        self.extension = extension
+
+
+def unregistered_agent(call: Call, presence: Presence) -> str | None:
+    """The call's agent extension if presence knows it is unregistered, else None."""
+    agent = call.agent
+    if isinstance(agent, Extension) and refuses(presence, agent.number):
+        return agent.number
+    return None
+
+
+def refused_call(call: Call, now: datetime) -> Call:
+    """``call`` (not yet dialled) ended at ``now``: its agent was never reachable.
+
+    One agent leg, gone at once, ``CHANUNAVAIL`` with cause 20 (subscriber absent): the
+    CDR row a user would see had Asterisk tried to dial the unregistered extension."""
+    agent = call.agent
+    if agent is None:
+        raise ValueError("only a call with an agent can be refused for its agent")
+    channel_id, call = call.next_channel_id()
+    leg = Leg(role=Role.AGENT, party=agent, channel_id=channel_id, state=LegState.GONE,
+              created_at=now, ended_at=now, dial_status=cdr.CHANUNAVAIL,
+              hangup_cause=cdr.CAUSE_UNREACHABLE)
+    reason = f"{AGENT_UNREGISTERED}: agent extension {agent.number} is not registered"
+    return replace(call, state=CallState.ENDED, legs=(leg,), ended_at=now,
+                   failure_reason=reason)

@@ -22,6 +22,9 @@ If the dialer raises ``Unavailable`` (Asterisk down), the callback goes back to
 ``max_attempts`` claims, after which it is ``failed``. A dialer refusing the order
 (``Rejected``), or failing unexpectedly, makes it ``failed`` at once: firing it again would
 fail the same way.
+A callback whose agent extension is known to be unregistered when it comes due is not
+dialled either: the dialer records the refused call's CDR (``CHANUNAVAIL``, cause 20) and
+the callback is ``failed`` with the reason (``AgentUnregistered``).
 
 Waiting is event-driven: the scheduler sleeps exactly until the next due time (or lease
 expiry) read from PostgreSQL, and a ``NOTIFY callbacks`` (sent by every create, update and
@@ -42,6 +45,7 @@ from typing import Protocol
 
 from engine.ari.backoff import Backoff
 from engine.domain.accounts import Account
+from engine.domain.agents import AgentUnregistered
 from engine.domain.call import Call, Origin
 from engine.domain.callbacks import (
     CallbackFields,
@@ -86,6 +90,7 @@ class ScheduleStore(Protocol):
     async def retry(self, request_id: str, worker: str, delay_seconds: float,
                     reason: str) -> bool: ...
     async def fail_unplaced(self, request_id: str, worker: str, reason: str) -> bool: ...
+    async def fail_refused(self, request_id: str, reason: str) -> None: ...
     async def settle_ended(self) -> None: ...
     def listen(self, wake: Callable[[], None]
                ) -> AbstractAsyncContextManager[Callable[[], bool]]: ...
@@ -231,6 +236,10 @@ class CallbackScheduler:
                 return
             log.warning("callback postponed: the PBX is unreachable", extra=extra)
             await self._store.retry(row.request_id, self.worker_id, self._retry, exc.message)
+        except AgentUnregistered as exc:
+            # The refused call and its CDR are stored already: the callback failed with it.
+            log.warning("callback failed: its agent is not registered", extra=extra)
+            await self._store.fail_refused(row.request_id, exc.message)
         except Rejected as exc:
             log.warning("callback refused by the dialer", extra={**extra, "error": exc.message})
             await self._store.fail_unplaced(row.request_id, self.worker_id, exc.message)

@@ -1,17 +1,23 @@
-"""Click-to-call: dial the agent, then the destination, then bridge them."""
+"""Click-to-call: dial the agent, then the destination, then bridge them.
+
+An agent extension that presence knows to be unregistered is not dialled: the order fails
+at once with :class:`~engine.domain.agents.AgentUnregistered` (HTTP 409), after the refused
+call's CDR is recorded (see :func:`engine.domain.agents.refused_call`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from engine.calls.router import CallRouter
 from engine.domain.accounts import Account
+from engine.domain.agents import AgentUnregistered, refused_call
 from engine.domain.call import Call, CallState, Origin, RecordingOption
 from engine.domain.errors import InvalidField, Unavailable
 from engine.domain.ids import new_request_id
-from engine.domain.numbers import External, normalize_number, parse_party
+from engine.domain.numbers import Extension, External, normalize_number, parse_party
 
 # The seed's own example sends "recording_option":"on"; it means "record the call".
 _RECORDING_ALIASES = {"on": RecordingOption.BOTH}
@@ -32,15 +38,25 @@ class TelephonyRules:
     default_region: str
 
 
+class AgentPresenceCheck(Protocol):
+    """``engine.services.agents.AgentDirectory`` fits: False only for an extension known
+    to be unregistered."""
+
+    def registered(self, extension: str) -> bool: ...
+
+
 class Click2CallService:
     def __init__(
         self, router: CallRouter, rules: TelephonyRules, *, asterisk_up: Callable[[], bool],
-        can_transcribe: bool,
+        can_transcribe: bool, presence: AgentPresenceCheck | None = None,
+        record_refused: Callable[[Call], Awaitable[None]] | None = None,
     ) -> None:
         self._router = router
         self._rules = rules
         self._asterisk_up = asterisk_up
         self._can_transcribe = can_transcribe
+        self._presence = presence
+        self._record_refused = record_refused
 
     def build_call(
         self, account: Account, order: Click2CallOrder, now: datetime, *,
@@ -91,5 +107,17 @@ class Click2CallService:
                                request_id=request_id)
         if not self._asterisk_up():
             raise Unavailable("Asterisk is not reachable right now")
+        await self._refuse_unregistered_agent(call)
         await self._router.launch(call)
         return call.request_id
+
+    async def _refuse_unregistered_agent(self, call: Call) -> None:
+        """Record the refused call's CDR and raise AgentUnregistered if the agent is an
+        extension known to be unregistered; unknown presence refuses nothing."""
+        agent = call.agent
+        if (self._presence is None or not isinstance(agent, Extension)
+                or self._presence.registered(agent.number)):
+            return
+        if self._record_refused is not None:
+            await self._record_refused(refused_call(call, datetime.now(UTC)))
+        raise AgentUnregistered(agent.number, "agent_number", call.request_id)

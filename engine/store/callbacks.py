@@ -118,6 +118,12 @@ class CallbackRepository:
                                        reason)
         return done is not None
 
+    async def fail_refused(self, request_id: str, reason: str) -> None:
+        """Record that a fired callback's call was refused before dialling (``reason``)."""
+        async with self._db.connection() as conn:
+            await conn.execute(self._q["finish_callback"], request_id,
+                               CallbackStatus.FAILED.value, reason)
+
     async def finish(self, request_id: str, status: CallbackStatus) -> None:
         """Record the outcome of a fired callback's call."""
         async with self._db.connection() as conn:

@@ -116,6 +116,12 @@ class FakeStore:
             e.row = replace(e.row, status=CallbackStatus.FAILED, reason=reason)
         return e is not None
 
+    async def fail_refused(self, request_id: str, reason: str) -> None:
+        self._check()
+        e = self.entries[request_id]
+        if e.row.status is CallbackStatus.FIRED:
+            e.row = replace(e.row, status=CallbackStatus.FAILED, reason=reason)
+
     async def settle_ended(self) -> None:
         self._check()
 
