@@ -190,11 +190,13 @@ async def test_a_callback_for_an_unregistered_agent_fails_with_the_reason_and_a_
     assert row["destination_context"] == "callback"
 
 
-async def test_an_agent_in_a_click2call_is_in_call_then_idle(
+async def test_an_agent_in_a_click2call_rings_is_in_call_then_idle(
     http: aiohttp.ClientSession
 ) -> None:
     await wait_agent(http, "104", registration="registered", state="idle", timeout=30)
     request_id = await click2call(http, "104", number(ANSWER))
+    # The simulated agent rings for one second before it answers.
+    await wait_agent(http, "104", state="ringing", timeout=5)
     call = await wait_state(http, request_id, "bridged")
     during = await wait_agent(http, "104", state="in call")
     assert during["registration"] == "registered"
