@@ -18,6 +18,7 @@ import pytest
 
 from engine.ami.client import AmiClient
 from engine.ari.backoff import Backoff
+from engine.devstack.stack import Stack
 from engine.settings import Settings
 from tests.integration.helpers import (
     ANSWER,
@@ -204,3 +205,32 @@ async def test_an_agent_in_a_click2call_rings_is_in_call_then_idle(
                    {"channel": leg_channel(call, "agent"), "modify_type": "2"})
     await wait_ended(http, request_id)
     await wait_agent(http, "104", state="idle")
+
+
+async def test_presence_is_unknown_while_the_pbx_is_away_and_listed_again_after(
+    http: aiohttp.ClientSession, stack: Stack, settings: Settings
+) -> None:
+    await asyncio.to_thread(stack.pbx.stop)
+    try:
+        async def unknown() -> dict[str, Any] | None:
+            response = await agents(http)
+            return response if response["presence"] == "unknown" else None
+
+        response = await eventually(unknown, what="presence to become unknown")
+        assert {(a["registration"], a["state"]) for a in response["result"]} == {
+            ("unknown", "unknown")}
+    finally:
+        await asyncio.to_thread(stack.pbx.start)
+        await asyncio.to_thread(stack.pbx.wait_ready)
+        await asyncio.to_thread(stack.wait_agents_registered)
+        await asyncio.to_thread(stack.wait_engine_ready)
+
+    # Reconnected: the listing at connect says who is there, with no event needed.
+    async def known() -> dict[str, Any] | None:
+        response = await agents(http)
+        return response if response["presence"] == "known" else None
+
+    response = await eventually(known, timeout=30, what="presence to be known again")
+    registered = {a["extension"] for a in response["result"]
+                  if a["registration"] == "registered"}
+    assert registered >= set(settings.simulated_agents)
