@@ -28,7 +28,7 @@ extension, and ``failure_reason`` ``agent_unregistered: …``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -108,7 +108,7 @@ class Presence:
 
     agents: Mapping[str, AgentPresence]
     known: bool = False
-    listing: Mapping[str, frozenset[str]] | None = field(default=None)
+    listing: Mapping[str, frozenset[str]] | None = None
 
 
 def initial(extensions: Iterable[str], now: datetime) -> Presence:
@@ -134,6 +134,12 @@ def connected(presence: Presence, now: datetime) -> Presence:
 def disconnected(presence: Presence, now: datetime) -> Presence:
     """The AMI link dropped: nothing is known any more."""
     return _all_unknown(replace(presence, listing=None), now)
+
+
+def no_contacts(presence: Presence, now: datetime) -> Presence:
+    """The PBX answered ``PJSIPShowContacts`` with "No Contacts found" (its answer when no
+    softphone at all is registered): an empty, complete listing."""
+    return _listing_complete(presence, now)
 
 
 def fold(presence: Presence, event: AmiEventLike, now: datetime) -> Presence:

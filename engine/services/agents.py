@@ -20,8 +20,8 @@ from typing import Protocol
 from engine.ami.messages import CONNECTED, DISCONNECTED, AmiEvent, AmiResponse, HeaderValue
 from engine.domain import agents
 from engine.domain.accounts import Account
-from engine.domain.agents import AgentPresence, Presence
-from engine.domain.errors import EngineError
+from engine.domain.agents import AgentPresence
+from engine.domain.errors import EngineError, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,6 @@ class AgentDirectory:
         not agent extensions answer True: the caller dials as it would without presence."""
         return not agents.refuses(self._presence, extension)
 
-    def presence(self, extension: str) -> AgentPresence | None:
-        return self._presence.agents.get(extension)
-
     def listing(self, account: Account) -> list[AgentPresence]:
         """The account's agent extensions, in extension order.
 
@@ -89,10 +86,17 @@ class AgentDirectory:
         return False
 
     async def run(self, source: PresenceSource) -> None:
-        """Follow ``source`` until cancelled."""
+        """Follow ``source`` until cancelled. Presence is an aid, never a reason to stop
+        the engine: an event it cannot fold is logged and skipped."""
         while True:
             event = await source.events.get()
-            if self.apply(event):
+            try:
+                connected = self.apply(event)
+            except Exception:
+                log.exception("could not fold an AMI event into agent presence",
+                              extra={"ami_event": event.name})
+                continue
+            if connected:
                 await self._ask_listing(source)
 
     async def _ask_listing(self, source: PresenceSource) -> None:
@@ -100,12 +104,17 @@ class AgentDirectory:
             try:
                 await source.action(action, {})
             except EngineError as exc:
+                if _no_contacts(action, exc):
+                    # Not one softphone is registered: Asterisk says so instead of listing.
+                    self._presence = agents.no_contacts(self._presence, self._clock())
+                    continue
                 # The link dropped again (its marker follows), or the PBX refuses: presence
                 # stays unknown, which refuses nothing.
                 log.warning("agent presence listing failed",
                             extra={"ami_action": action, "error": exc.message})
                 return
 
-    @property
-    def snapshot(self) -> Presence:
-        return self._presence
+
+def _no_contacts(action: str, exc: EngineError) -> bool:
+    return (action == "PJSIPShowContacts" and isinstance(exc, Rejected)
+            and "no contacts" in exc.message.lower())

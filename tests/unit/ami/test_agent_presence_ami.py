@@ -31,6 +31,11 @@ class FakePbx(FakeAmi):
             super()._answer(writer, headers)
             return
         self.actions.append(headers)
+        if name == "PJSIPShowContacts" and not self.registered:
+            # Asterisk 22's answer when not one contact exists.
+            writer.write(encode([("Response", "Error"), ("ActionID", action_id),
+                                 ("Message", "No Contacts found")]))
+            return
         writer.write(encode([("Response", "Success"), ("ActionID", action_id),
                              ("EventList", "start"), ("Message", "A listing follows")]))
         for ext in sorted(self.registered):
@@ -107,6 +112,20 @@ async def test_the_directory_lists_at_connect_follows_events_and_relists_after_a
         assert agents.registered("102") and not agents.registered("101")
         assert len(fake.named("PJSIPShowContacts")) == 2
         assert len(fake.named("DeviceStateList")) == 2
+    finally:
+        await stop(*tasks)
+        await fake.close()
+
+
+async def test_no_contact_at_all_is_a_complete_listing_of_nobody() -> None:
+    fake = FakePbx(registered=set())
+    client = presence_client(await fake.start())
+    agents = AgentDirectory(EXTENSIONS)
+    tasks = (asyncio.create_task(client.run()), asyncio.create_task(agents.run(client)))
+    try:
+        await wait_until(lambda: agents.known)
+        assert not agents.registered("101") and not agents.registered("102")
+        await wait_until(lambda: len(fake.named("DeviceStateList")) == 1)
     finally:
         await stop(*tasks)
         await fake.close()

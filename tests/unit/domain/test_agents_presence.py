@@ -144,3 +144,10 @@ def test_a_lost_connection_makes_everything_unknown_and_refuses_nothing() -> Non
 
 def test_extensions_that_are_not_agents_are_never_refused() -> None:
     assert not agents.refuses(synced(), "555")
+
+
+def test_no_contacts_found_is_an_empty_complete_listing() -> None:
+    presence = agents.connected(agents.initial(["101"], T0), T0)
+    presence = agents.no_contacts(presence, at(1))
+    assert presence.known and agents.refuses(presence, "101")
+    assert presence.agents["101"].activity is Activity.UNAVAILABLE
