@@ -144,7 +144,9 @@ class Daemon:
                                       agents=agents)
             resources = (*features.resources, *campaigns.resources(), *agents.resources(),
                          *multiparty.resources(router, accounts,
-                                               asterisk_up=lambda: stream.connected))
+                                               asterisk_up=lambda: stream.connected,
+                                               presence=agents.directory,
+                                               record_refused=calls.save))
             dialer = campaigns.dialer(router, asterisk_up=lambda: stream.connected)
             router.on_finished(dialer.on_call_finished)
             app = build_app(

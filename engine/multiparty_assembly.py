@@ -9,7 +9,7 @@ executor's ``observe``. ``daemon.py`` supervises ``run`` once the database is up
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from engine.api.auth import Authenticator
@@ -20,6 +20,7 @@ from engine.calls.conferences import Conferences
 from engine.calls.executors import Feedback
 from engine.calls.multiparty_bridge import AriMultipartyOps, CallKey, MultipartyBridges
 from engine.calls.router import CallRouter
+from engine.domain.call import Call
 from engine.domain.multiparty.members import Member
 from engine.services.click2call import TelephonyRules
 from engine.services.multiparty import AgentPresence, MultipartyService
@@ -34,7 +35,6 @@ class MultipartyAssembly:
         self.repo = MultipartyRepository(db)
         self.bridges: MultipartyBridges | None = None
         self.service: MultipartyService | None = None
-        self._presence: AgentPresence | None = None
         self._started_at = datetime.now(UTC)
 
     def register_executors(self, conferences: Conferences | None, feedback: Feedback,
@@ -49,7 +49,12 @@ class MultipartyAssembly:
         self.bridges = bridges
 
     def resources(self, router: CallRouter, authenticator: Authenticator, *,
-                  asterisk_up: Callable[[], bool]) -> Sequence[ResourceGroup]:
+                  asterisk_up: Callable[[], bool],
+                  presence: AgentPresence | None,
+                  record_refused: Callable[[Call], Awaitable[None]] | None,
+                  ) -> Sequence[ResourceGroup]:
+        """The service and its routes; ``presence`` (the AMI agent directory) refuses
+        agent extensions known to be unregistered, their CDR saved by ``record_refused``."""
         s = self._settings
         if self.bridges is None:
             raise RuntimeError("the multi-party executor is not registered yet")
@@ -57,16 +62,10 @@ class MultipartyAssembly:
             self.repo, self.bridges, router,
             TelephonyRules(s.agent_extensions, s.default_region),
             asterisk_up=asterisk_up, recordings_dir=s.recordings_dir,
-            presence=self._presence)
+            presence=presence, record_refused=record_refused)
         router.on_finished(service.on_call_finished)
         self.service = service
         return (MultipartyResources(service, authenticator),)
-
-    def use_presence(self, presence: AgentPresence) -> None:
-        """Unregistered agent extensions are refused (409) once presence is known."""
-        self._presence = presence
-        if self.service is not None:
-            self.service.use_presence(presence)
 
     async def run(self) -> None:
         """The supervised task: members a stopped engine held are gone with its roster

@@ -272,18 +272,19 @@ def unregistered_agent(call: Call, presence: Presence) -> str | None:
     return None
 
 
-def refused_call(call: Call, now: datetime) -> Call:
+def refused_call(call: Call, now: datetime, role: Role = Role.AGENT) -> Call:
     """``call`` (not yet dialled) ended at ``now``: its agent was never reachable.
 
-    One agent leg, gone at once, ``CHANUNAVAIL`` with cause 20 (subscriber absent): the
-    CDR row a user would see had Asterisk tried to dial the unregistered extension."""
-    agent = call.agent
-    if agent is None:
-        raise ValueError("only a call with an agent can be refused for its agent")
+    One leg of ``role`` (the call's agent, or for a multi-party member, its one leg), gone
+    at once, ``CHANUNAVAIL`` with cause 20 (subscriber absent): the CDR row a user would
+    see had Asterisk tried to dial the unregistered extension."""
+    party = call.agent if role is Role.AGENT else call.customer
+    if not isinstance(party, Extension):
+        raise ValueError("only a call to an agent extension can be refused for its agent")
     channel_id, call = call.next_channel_id()
-    leg = Leg(role=Role.AGENT, party=agent, channel_id=channel_id, state=LegState.GONE,
+    leg = Leg(role=role, party=party, channel_id=channel_id, state=LegState.GONE,
               created_at=now, ended_at=now, dial_status=cdr.CHANUNAVAIL,
               hangup_cause=cdr.CAUSE_UNREACHABLE)
-    reason = f"{AGENT_UNREGISTERED}: agent extension {agent.number} is not registered"
+    reason = f"{AGENT_UNREGISTERED}: agent extension {party.number} is not registered"
     return replace(call, state=CallState.ENDED, legs=(leg,), ended_at=now,
                    failure_reason=reason)

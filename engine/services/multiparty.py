@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,8 @@ from typing import Any, Protocol
 from engine.calls.multiparty_bridge import CallKey, MultipartyBridges
 from engine.calls.router import CallRouter
 from engine.domain.accounts import Account
-from engine.domain.call import Call, CallState, Origin
+from engine.domain.agents import AgentUnregistered, refused_call
+from engine.domain.call import Call, CallState, Origin, Role
 from engine.domain.errors import Conflict, InvalidField, NotFound, Unavailable
 from engine.domain.events import HangupRequested
 from engine.domain.ids import new_request_id
@@ -71,6 +72,7 @@ class MultipartyService:
                  router: CallRouter, rules_: TelephonyRules, *,
                  asterisk_up: Callable[[], bool], recordings_dir: Path,
                  presence: AgentPresence | None = None,
+                 record_refused: Callable[[Call], Awaitable[None]] | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._repo = repo
         self._bridges = bridges
@@ -79,11 +81,8 @@ class MultipartyService:
         self._asterisk_up = asterisk_up
         self._recordings_dir = recordings_dir
         self._presence = presence
+        self._record_refused = record_refused
         self._clock = clock
-
-    def use_presence(self, presence: AgentPresence) -> None:
-        """Refuse unregistered agent extensions from now on (wired by the daemon)."""
-        self._presence = presence
 
     # ---- the calls of an account -------------------------------------------------------
 
@@ -151,7 +150,6 @@ class MultipartyService:
             transferer = rules.live_member(members, order.trigger)
             assert transferer is not None
             return await self._transfer(record, transferer, order.to, order.transfer)
-        self._check_reachable(order.to)
         rules.check_call(members, order.trigger, order.to, order.role)
         return await self._dial(record, order)
 
@@ -185,7 +183,6 @@ class MultipartyService:
                         kind: str) -> str:
         """Dial ``to`` with the member's role; a cold transfer hangs the member up at once,
         a warm one keeps it in the call until it hangs up (or aborts the transfer)."""
-        self._check_reachable(to)
         if rules.live_member(self._bridges.members(_key(record)), to) is not None:
             raise Conflict("to is already a member of this multi-party call",
                            code="already_member", details={"field": "to"})
@@ -215,6 +212,7 @@ class MultipartyService:
                     state=CallState.DIALING_CUSTOMER, caller_id=record.caller_id,
                     created_at=now, customer=order.to, answer_program=program,
                     multiparty=record.node_id)
+        await self._refuse_unregistered_agent(call)
         member = Member(request_id, order.to, order.role, MemberState.RINGING, now)
         self._bridges.expect(_key(record), record.account_id, record.record, member,
                              transfer_of=transfer_of)
@@ -225,9 +223,19 @@ class MultipartyService:
             raise
         return request_id
 
-    def _check_reachable(self, party: Party) -> None:
+    async def _refuse_unregistered_agent(self, call: Call) -> None:
+        """Record the refused member's CDR and raise AgentUnregistered (409) if it is an
+        agent extension presence knows to be unregistered; unknown presence refuses
+        nothing."""
         presence = self._presence
-        rules.check_reachable(party, presence.registered if presence is not None else None)
+        assert call.customer is not None
+        extension = rules.unregistered_agent(
+            call.customer, presence.registered if presence is not None else None)
+        if extension is None:
+            return
+        if self._record_refused is not None:
+            await self._record_refused(refused_call(call, self._clock(), Role.CUSTOMER))
+        raise AgentUnregistered(extension, "to", call.request_id)
 
     async def hang_up(self, account_id: str, request_id: str) -> None:
         """Hang a member's call up through its own state machine."""

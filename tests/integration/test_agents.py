@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -30,6 +31,7 @@ from tests.integration.helpers import (
     wait_ended,
     wait_state,
 )
+from tests.integration.multiparty_kit import Api
 from tests.integration.stack import ACCOUNT_2
 from tests.integration.test_callbacks import schedule, wait_status
 from tests.integration.test_click2call import click2call
@@ -234,3 +236,26 @@ async def test_presence_is_unknown_while_the_pbx_is_away_and_listed_again_after(
     registered = {a["extension"] for a in response["result"]
                   if a["registration"] == "registered"}
     assert registered >= set(settings.simulated_agents)
+
+
+async def test_a_multi_party_call_refuses_an_unregistered_agent_with_409_and_a_cdr(
+    http: aiohttp.ClientSession, away_agent: str
+) -> None:
+    await wait_agent(http, away_agent, registration="unregistered")
+    api = Api(http)
+    phlo = await api.create()
+    address = f"sip:{away_agent}"
+    status, answer = await api.send("POST", f"{phlo.node}/", {
+        "action": "call", "to": address, "role": "agent", "trigger_source": address})
+    assert status == 409, answer
+    assert set(answer) == {"api_id", "error"}
+    assert f"agent extension {away_agent} is not registered" in answer["error"]
+    assert (await api.details(phlo))["members"] == []  # nobody was dialled
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    status, body = await call_api(http, "POST", "/api/get_cdr_by_date", {
+        "start_call_date": today, "end_call_date": today, "record_count": "50"})
+    assert status == 200, body
+    (row,) = [r for r in body["response"]["result"]
+              if r["destination_context"] == f"multi_party_call:{phlo.node_id}"]
+    assert (row["dial_status"], row["call_status"], row["hangup_cause"]) == (
+        "CHANUNAVAIL", "FAILED", 20)

@@ -99,9 +99,10 @@ def over(members: Sequence[Member]) -> bool:
     return not any(m.live for m in members)
 
 
-def check_reachable(party: Party, registered: Callable[[str], bool] | None) -> None:
-    """Conflict for an agent extension that is not registered (``registered`` None: the
-    engine does not know presence, every extension is tried)."""
+def unregistered_agent(party: Party, registered: Callable[[str], bool] | None) -> str | None:
+    """The agent extension ``party`` names if presence knows it is not registered, else
+    None (``registered`` None: the engine does not know presence, every extension is
+    tried)."""
     if isinstance(party, Extension) and registered is not None and not registered(party.number):
-        raise Conflict(f"agent {party.number} is not registered", code="agent_unregistered",
-                       details={"field": "to"})
+        return party.number
+    return None

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from engine.domain.agents import refused_call
 from engine.domain.call import Call, CallState, Leg, LegState, Origin, Role
 from engine.domain.errors import Conflict, InvalidField
 from engine.domain.ledger import cdr_for_leg
@@ -209,12 +210,20 @@ def test_member_actions() -> None:
 
 
 def test_an_unregistered_agent_is_refused_when_presence_is_known() -> None:
-    rules.check_reachable(AGENT, None)  # presence unknown: tried
-    rules.check_reachable(AGENT, lambda ext: ext == "101")
-    rules.check_reachable(CUSTOMER, lambda ext: False)  # numbers are not agents
-    with pytest.raises(Conflict) as caught:
-        rules.check_reachable(AGENT_2, lambda ext: ext == "101")
-    assert caught.value.code == "agent_unregistered"
+    assert rules.unregistered_agent(AGENT, None) is None  # presence unknown: tried
+    assert rules.unregistered_agent(AGENT, lambda ext: ext == "101") is None
+    assert rules.unregistered_agent(CUSTOMER, lambda ext: False) is None  # not an agent
+    assert rules.unregistered_agent(AGENT_2, lambda ext: ext == "101") == "102"
+
+
+def test_a_refused_member_leaves_one_failed_leg_naming_its_multi_party_call() -> None:
+    member = Call("abc", "acct", Origin.API, CallState.DIALING_CUSTOMER, "15168148111", T0,
+                  customer=AGENT_2, multiparty="node-1")
+    refused = refused_call(member, T0, Role.CUSTOMER)
+    (leg,) = refused.legs
+    assert (refused.state, leg.role, leg.party, leg.dial_status, leg.hangup_cause) == (
+        CallState.ENDED, Role.CUSTOMER, AGENT_2, "CHANUNAVAIL", 20)
+    assert cdr_for_leg(refused, leg).destination_context == "multi_party_call:node-1"
 
 
 def test_a_members_cdr_names_its_multi_party_call_in_the_context() -> None:
