@@ -187,7 +187,7 @@ class Daemon:
         supervisor.start("callbacks", self._after_restore(router, features.scheduler.run))
         plivo.dispatcher.use_bearer_tokens(campaigns.push_token)  # the iSales push
         supervisor.start("webhooks", self._after_db(db, plivo.dispatcher.run))
-        supervisor.start("multiparty", self._after_db(db, multiparty.run))
+        supervisor.start("multiparty", self._after_restore(router, multiparty.run))
         supervisor.start("call-queue", self._after_restore(router, plivo.call_queue().run))
         started_at = datetime.now(UTC)
         supervisor.start("hangup-recovery", self._after_restore(

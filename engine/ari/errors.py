@@ -40,7 +40,9 @@ def error_for_status(status: int, message: str) -> EngineError:
       source does not exist"), and for call control a leg that already hung up is the
       same case.
     - 409, 412 -> Conflict: the object exists but its state forbids it (not in Stasis,
-      channel not up yet, recording already in progress).
+      channel not up yet, recording already in progress). So is a 422 that says "not in
+      Stasis": ``addChannel`` answers that way for a channel answered a moment before it
+      entered the application, and a retry a few milliseconds later succeeds.
     - other 4xx -> Rejected: the request itself is wrong (bad parameters, unknown format).
     - 401, 403 -> Unavailable: bad ARI credentials are our misconfiguration, not the
       caller's fault, and nothing they change will fix it.
@@ -53,7 +55,7 @@ def error_for_status(status: int, message: str) -> EngineError:
         return NotFound(text, details=details)
     if status in (401, 403):
         return Unavailable(f"ARI refused our credentials: {text}", details=details)
-    if status in (409, 412):
+    if status in (409, 412) or (status == 422 and "not in stasis" in message.lower()):
         return Conflict(text, details=details)
     if 400 <= status < 500:
         return Rejected(text, details=details)

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from engine.ari.client import AriClient
 from engine.ari.events import AriEvent, PlaybackFinished
 from engine.calls.conference_ari import AriConferenceOps
-from engine.calls.control import BRIDGE_TYPE
+from engine.calls.control import BRIDGE_TYPE, in_stasis
 from engine.calls.executors import Feedback
 from engine.domain.call import Call
 from engine.domain.commands import JoinConference
@@ -47,7 +47,7 @@ GOODBYE = "sound:conf-leaderhasleft"  # "The leader has left the conference."
 GOODBYE_WAIT_SECONDS = 8.0  # at most this long for the message before customers go
 
 CallKey = tuple[str, str]  # (phlo_id, node_id)
-SaveMember = Callable[[CallKey, Member], Awaitable[None]]
+SaveMember = Callable[[CallKey, str, Member], Awaitable[None]]  # (call, session, member)
 SaveRecording = Callable[[CallKey, str], Awaitable[None]]
 HangUp = Callable[[str, str], Awaitable[None]]  # (account_id, request_id)
 
@@ -170,7 +170,7 @@ class MultipartyBridges:
         self._call_of[member.request_id] = key
         if transfer_of:
             self._transfers[transfer_of] = member.request_id
-        self._spawn(self._persist(key, member))
+        self._spawn(self._persist(live, member))
 
     def transfer_target(self, request_id: str) -> str | None:
         """The live member the member's warm transfer dialled, if any."""
@@ -195,6 +195,23 @@ class MultipartyBridges:
             await self._quietly(self._ari.add_channels(live.bridge_id, [channel]))
             await self._apply_rules(live)
 
+    async def adopt(self, key: CallKey, account_id: str, record: bool, session: str,
+                    members: Sequence[tuple[Member, str | None]]) -> None:
+        """Take back, after a restart, members whose calls the router restored live:
+        each with its leg's channel (None while it rings). Their bridge is still in
+        Asterisk (Asterisk outlives the engine), so the rules apply again from here."""
+        live = self._calls.get(key)
+        if live is None:
+            live = self._calls[key] = LiveCall(key, account_id, record, session)
+        for member, channel in members:
+            live.members[member.request_id] = member
+            self._call_of[member.request_id] = key
+            if channel is not None and member.present:
+                live.channels[member.request_id] = channel
+        live.bridge_up = live.bridge_up or any(m.present for m, _ in members)
+        async with live.lock:
+            await self._apply_rules(live)
+
     # ---- the diverted JoinConference ----------------------------------------------------
 
     async def join(self, request_id: str, command: JoinConference) -> bool:
@@ -210,7 +227,9 @@ class MultipartyBridges:
                 return True
             try:
                 await self._open_bridge(live)
-                await self._ari.add_channels(live.bridge_id, [command.channel_id])
+                # Answered a moment before it enters Stasis: retried until it has.
+                await in_stasis(lambda: self._ari.add_channels(live.bridge_id,
+                                                               [command.channel_id]))
             except EngineError as exc:
                 log.warning("joining the multi-party call failed", extra={
                     "node_id": live.key[1], "error": exc.message})
@@ -261,7 +280,7 @@ class MultipartyBridges:
         if live is not None and request_id in live.members:
             member = live.members.pop(request_id)
             if member.live:
-                self._spawn(self._persist(live.key, member.to(MemberState.LEFT,
+                self._spawn(self._persist(live, member.to(MemberState.LEFT,
                                                               self._clock())))
             if not live.members:
                 self._calls.pop(live.key, None)
@@ -324,10 +343,10 @@ class MultipartyBridges:
     def _step(self, live: LiveCall, request_id: str, state: MemberState) -> Member:
         member = live.members[request_id].to(state, self._clock())
         live.members[request_id] = member
-        self._spawn(self._persist(live.key, member))
+        self._spawn(self._persist(live, member))
         return member
 
-    async def _persist(self, key: CallKey, member: Member) -> None:
+    async def _persist(self, live: LiveCall, member: Member) -> None:
         # Saved in the order the member changed: each save waits for the one before it.
         previous = self._saving.get(member.request_id)
         current = asyncio.current_task()
@@ -336,7 +355,7 @@ class MultipartyBridges:
         try:
             if previous is not None and not previous.done():
                 await asyncio.wait([previous])
-            await self._guarded(self._save(key, member))
+            await self._guarded(self._save(live.key, live.session, member))
         finally:
             if current is not None and self._saving.get(member.request_id) is current:
                 del self._saving[member.request_id]

@@ -4,6 +4,7 @@ Every lookup takes the account: another account's call is simply not found."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,17 @@ class MultipartyRecord:
         return cls(row["phlo_id"], row["node_id"], row["account_id"], row["name"],
                    row["caller_id"], row["record"], tuple(row["recordings"]),
                    row["created_at"])
+
+
+@dataclass(frozen=True)
+class AdoptableMember:
+    """A member to take back after a restart, with what its bridge needs."""
+
+    key: tuple[str, str]  # (phlo_id, node_id)
+    account_id: str
+    record: bool
+    session: str
+    member: Member
 
 
 def _party_columns(party: Party) -> tuple[str, str]:
@@ -90,20 +102,30 @@ class MultipartyRepository:
                                       phlo_id, node_id, name)
         return row is not None
 
-    async def save_member(self, phlo_id: str, node_id: str, member: Member) -> None:
+    async def save_member(self, phlo_id: str, node_id: str, member: Member,
+                          session: str = "") -> None:
         kind, value = _party_columns(member.party)
         async with self._db.connection() as conn:
             await conn.execute(self._q["upsert_multiparty_member"], phlo_id, node_id,
                                member.request_id, kind, value, member.role.value,
                                member.state.value, member.created_at, member.joined_at,
-                               member.left_at)
+                               member.left_at, session)
 
     async def members(self, phlo_id: str, node_id: str) -> list[Member]:
         async with self._db.connection() as conn:
             rows = await conn.fetch(self._q["multiparty_members"], phlo_id, node_id)
         return [_member(r) for r in rows]
 
-    async def close_stale_members(self, started_at: datetime) -> None:
-        """Members dialled before ``started_at`` that never left: their engine is gone."""
+    async def adoptable_members(self, request_ids: Sequence[str]) -> list[AdoptableMember]:
+        """Members not left whose calls are among ``request_ids`` (restored live)."""
         async with self._db.connection() as conn:
-            await conn.execute(self._q["close_stale_multiparty_members"], started_at)
+            rows = await conn.fetch(self._q["adoptable_multiparty_members"], list(request_ids))
+        return [AdoptableMember((r["phlo_id"], r["node_id"]), r["account_id"], r["record"],
+                                r["session"], _member(r)) for r in rows]
+
+    async def close_stale_members(self, started_at: datetime,
+                                  adopted: Sequence[str] = ()) -> None:
+        """Members dialled before ``started_at`` and not ``adopted`` have left."""
+        async with self._db.connection() as conn:
+            await conn.execute(self._q["close_stale_multiparty_members"], started_at,
+                               list(adopted))

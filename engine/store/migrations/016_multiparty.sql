@@ -26,6 +26,9 @@ CREATE TABLE multiparty_members (
     created_at   timestamptz NOT NULL,
     joined_at    timestamptz,
     left_at      timestamptz,
+    -- The session of the call it joined (its bridge is multiparty-<node_id>-<session>):
+    -- after a restart, the members still live are taken back into that bridge.
+    session      text NOT NULL DEFAULT '',
     FOREIGN KEY (phlo_id, node_id) REFERENCES multiparty_calls (phlo_id, node_id)
         ON DELETE CASCADE
 );

@@ -182,6 +182,8 @@ async def test_ids_are_quoted_into_one_path_segment(ari: AriHarness) -> None:
         (400, "Invalid parameters", Rejected),
         (409, "Channel not in Stasis application", Conflict),
         (412, "Channel in invalid state", Conflict),
+        # addChannel: a channel answered a moment before it entered the application
+        (422, "Channel not in Stasis application", Conflict),
         (422, "specified format is unknown on this system", Rejected),
         (401, "Authentication required", Unavailable),
         (500, "Internal Server Error", Unavailable),

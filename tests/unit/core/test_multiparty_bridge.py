@@ -14,6 +14,7 @@ from engine.ari.events import AriEvent, parse_event
 from engine.calls.multiparty_bridge import GOODBYE, CallKey, MultipartyBridges
 from engine.domain.call import Call, CallState, Origin
 from engine.domain.commands import JoinConference
+from engine.domain.errors import Conflict
 from engine.domain.events import CallEvent, ConferenceLeft
 from engine.domain.multiparty.members import Member, MemberRole, MemberState
 from engine.domain.numbers import Extension, External
@@ -61,8 +62,8 @@ class RecordingAri:
 
 
 class Harness:
-    def __init__(self, *, record: bool = False) -> None:
-        self.ari = RecordingAri()
+    def __init__(self, *, record: bool = False, ari: RecordingAri | None = None) -> None:
+        self.ari = ari or RecordingAri()
         self.told: list[tuple[str, CallEvent]] = []
         self.saved: list[Member] = []
         self.recordings: list[str] = []
@@ -73,7 +74,7 @@ class Harness:
             save_recording=self._save_recording, hang_up=self._hang_up,
             clock=lambda: T0, new_id=lambda: "s1", goodbye_wait=2.0)
 
-    async def _save(self, key: CallKey, member: Member) -> None:
+    async def _save(self, key: CallKey, session: str, member: Member) -> None:
         self.saved.append(member)
 
     async def _save_recording(self, key: CallKey, name: str) -> None:
@@ -179,3 +180,45 @@ async def test_a_member_answering_after_the_agents_left_is_sent_away() -> None:
     assert h.hung_up == ["cust"]  # ringing: hung up without a message
     assert await h.bridges.join("cust", JoinConference("cust.1", "x"))
     assert h.told == [("cust", ConferenceLeft("cust.1", T0))]
+
+
+async def test_members_taken_back_after_a_restart_keep_their_bridge_and_the_rules() -> None:
+    h = Harness()
+    agent = Member("agent", Extension("101"), MemberRole.AGENT, MemberState.CONNECTED, T0, T0)
+    held = Member("cust", External("14155550100"), MemberRole.CUSTOMER, MemberState.ON_HOLD,
+                  T0, T0)
+    ringing = Member("late", External("14155550101"), MemberRole.CUSTOMER,
+                     MemberState.RINGING, T0)
+    # The session comes from the stored rows: the bridge Asterisk still has.
+    await h.bridges.adopt(KEY, "acct", False, "old", [
+        (agent, "agent.1"), (held, "cust.1"), (ringing, None)])
+    assert h.ari.calls == []  # nothing to change: an agent is there, nobody is alone
+    assert (h.state("agent"), h.state("cust"), h.state("late")) == (
+        MemberState.CONNECTED, MemberState.ON_HOLD, MemberState.RINGING)
+    await h.bridges.unhold("cust")
+    assert h.ari.calls == [("moh-stop", "cust.1"), ("add", "multiparty-node-old", "cust.1")]
+    # The ringing member joins the same bridge when it answers; no new bridge is made.
+    assert await h.bridges.join("late", JoinConference("late.1", "x"))
+    assert ("add", "multiparty-node-old", "late.1") in h.ari.calls
+    assert not any(c[0] == "create" for c in h.ari.calls)
+    await h.leave("agent")
+    await settle()
+    (play,) = [c for c in h.ari.calls if c[0] == "play"]
+    assert play[1] == "multiparty-node-old"
+
+
+async def test_a_leg_not_yet_in_stasis_is_added_once_it_is() -> None:
+    class NotInStasisYet(RecordingAri):
+        refusals = 2
+
+        async def add_channels(self, bridge_id: str, channel_ids: Sequence[str]) -> None:
+            if self.refusals:
+                self.refusals -= 1
+                raise Conflict("Channel not in Stasis application")
+            await super().add_channels(bridge_id, channel_ids)
+
+    h = Harness(ari=NotInStasisYet())
+    await h.join("agent", Extension("101"), MemberRole.AGENT)
+    assert ("add", BRIDGE, "agent.1") in h.ari.calls
+    assert h.state("agent") is MemberState.CONNECTED
+    assert h.told == []
