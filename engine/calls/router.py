@@ -32,7 +32,8 @@ from engine.store.calls import CallRepository, UnreadableCall
 
 log = logging.getLogger(__name__)
 
-LIVE_COUNTERS = ("live_calls_c2c", "live_calls_campaign", "live_calls_inbound", "live_calls_otp")
+LIVE_COUNTERS = ("live_calls_c2c", "live_calls_campaign", "live_calls_inbound", "live_calls_otp",
+                 "live_calls_multiparty")
 
 
 @dataclass(frozen=True)

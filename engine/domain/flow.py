@@ -199,7 +199,10 @@ def _close_if_over(call: Call, commands: list[Command], at: datetime | None) -> 
 
 
 def live_counter_key(call: Call) -> str:
-    """Which live_calls_* counter of the seed a call counts in."""
+    """Which live_calls_* counter a call counts in (the seed's four, and beyond it
+    ``live_calls_multiparty`` for the members of multi-party calls)."""
+    if call.multiparty:
+        return "live_calls_multiparty"
     if call.origin is Origin.CAMPAIGN:
         return "live_calls_campaign"
     if call.origin is Origin.INBOUND:

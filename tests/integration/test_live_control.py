@@ -163,7 +163,8 @@ async def test_live_statistics_rise_and_fall_exactly(http: aiohttp.ClientSession
         return result
 
     assert await stats() == {"live_calls_c2c": 0, "live_calls_campaign": 0,
-                             "live_calls_inbound": 0, "live_calls_otp": 0}
+                             "live_calls_inbound": 0, "live_calls_otp": 0,
+                             "live_calls_multiparty": 0}
     first = await click2call_as(http, ACCOUNT_2)
     assert (await stats())["live_calls_c2c"] == 1
     second = await click2call_as(http, ACCOUNT_2)
@@ -178,7 +179,8 @@ async def test_live_statistics_rise_and_fall_exactly(http: aiohttp.ClientSession
 
         await eventually(dropped, what="the live count to fall")
     assert await stats() == {"live_calls_c2c": 0, "live_calls_campaign": 0,
-                             "live_calls_inbound": 0, "live_calls_otp": 0}
+                             "live_calls_inbound": 0, "live_calls_otp": 0,
+                             "live_calls_multiparty": 0}
 
 
 async def click2call_as(http: aiohttp.ClientSession, headers: dict[str, str]) -> str:

@@ -49,6 +49,8 @@ async def test_three_members_hear_each_other_hold_and_the_last_agent_ends_it(
     await api.add(phlo, AGENT_B, "agent", SIP_A)
     await api.wait_member(phlo, SIP_B, "connected")
     together = now()
+    status, body = await call_api(http, "GET", "/api/get_live_call_statistics")
+    assert status == 200 and body["response"]["result"]["live_calls_multiparty"] == 3, body
     await asyncio.sleep(3)
 
     await api.act(phlo, f"+{customer}", "hold")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -725,3 +726,8 @@ def test_inbound_caller_answered_early_does_not_bridge() -> None:
 ])
 def test_live_counter_key(origin: Origin, key: str) -> None:
     assert live_counter_key(new_call(origin=origin)) == key
+
+
+def test_multi_party_members_count_in_their_own_live_counter() -> None:
+    member = replace(new_call(origin=Origin.API), multiparty="node-1")
+    assert live_counter_key(member) == "live_calls_multiparty"
