@@ -6,7 +6,7 @@ Only values that passed through here ever reach a dial string.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 import phonenumbers
@@ -44,18 +44,27 @@ def normalize_number(raw: str, field: str, default_region: str = "US") -> str:
     The seed sends numbers with the country code but no "+" ("919979271234",
     "15168148111"); national numbers of the default region are accepted too.
     """
-    cleaned = _SEPARATORS.sub("", raw or "")
-    if not _DIGITS.match(cleaned):
-        raise InvalidField(field, f"{field} must be a phone number with country code")
-    candidates = [cleaned] if cleaned.startswith("+") else ["+" + cleaned, cleaned]
-    for candidate in candidates:
-        try:
-            parsed = phonenumbers.parse(candidate, default_region)
-        except phonenumbers.NumberParseException:
-            continue
+    for parsed in number_candidates(raw, field, default_region):
         if phonenumbers.is_valid_number(parsed):
             return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:]
     raise InvalidField(field, f"{field} is not a valid phone number")
+
+
+def number_candidates(raw: str, field: str,
+                      default_region: str) -> Iterator[phonenumbers.PhoneNumber]:
+    """The readings of ``raw`` to check, in order: with a "+" first (the seed's numbers
+    carry the country code without one), then as a national number of the region.
+
+    Raises ``InvalidField(field)`` once iterated if ``raw`` is not shaped like a number;
+    the caller decides which reading is valid."""
+    cleaned = _SEPARATORS.sub("", raw or "")
+    if not _DIGITS.match(cleaned):
+        raise InvalidField(field, f"{field} must be a phone number with country code")
+    for candidate in [cleaned] if cleaned.startswith("+") else ["+" + cleaned, cleaned]:
+        try:
+            yield phonenumbers.parse(candidate, default_region)
+        except phonenumbers.NumberParseException:
+            continue
 
 
 def parse_party(

@@ -8,19 +8,14 @@ classifying the number twice: a CSV import does this a million times.
 
 from __future__ import annotations
 
-import re
-
 import phonenumbers
 from phonenumbers import PhoneNumber, PhoneNumberFormat, PhoneNumberType
 from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
 from engine.domain.errors import InvalidField
+from engine.domain.numbers import number_candidates
 
 UNKNOWN_ZONE = "Etc/Unknown"
-
-# The same cleaning and shape check as engine.domain.numbers.normalize_number.
-_SEPARATORS = re.compile(r"[\s().-]")
-_DIGITS = re.compile(r"^\+?[0-9]{3,20}$")
 
 
 def number_and_zones(raw: str, field: str, region: str) -> tuple[str, tuple[str, ...]]:
@@ -29,15 +24,7 @@ def number_and_zones(raw: str, field: str, region: str) -> tuple[str, tuple[str,
     Raises ``InvalidField(field)`` with ``normalize_number``'s messages. A number is valid
     when phonenumbers can give it a type: that is what ``is_valid_number`` tests.
     """
-    cleaned = _SEPARATORS.sub("", raw or "")
-    if not _DIGITS.match(cleaned):
-        raise InvalidField(field, f"{field} must be a phone number with country code")
-    candidates = [cleaned] if cleaned.startswith("+") else ["+" + cleaned, cleaned]
-    for candidate in candidates:
-        try:
-            parsed = phonenumbers.parse(candidate, region)
-        except phonenumbers.NumberParseException:
-            continue
+    for parsed in number_candidates(raw, field, region):
         kind = phonenumbers.number_type(parsed)
         if kind != PhoneNumberType.UNKNOWN:
             e164 = phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
