@@ -9,7 +9,7 @@ STAMP       := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' '
 EXTRAS      ?= dev,transcribe
 
 .PHONY: setup system venv run up down status test unit lint bench bench-ledger bench-otp bench-plivo \
-        bench-campaigns clean
+        bench-campaigns bench-multiparty clean
 
 setup: system venv
 
@@ -52,6 +52,7 @@ bench: setup
 	$(PY) -m benchmarks.otp
 	$(PY) -m benchmarks.plivo_call
 	$(PY) -m benchmarks.campaigns
+	$(PY) -m benchmarks.multiparty
 
 bench-ledger: setup
 	$(PY) -m benchmarks.ledger_truth
@@ -64,6 +65,9 @@ bench-plivo: setup
 
 bench-campaigns: setup
 	$(PY) -m benchmarks.campaigns
+
+bench-multiparty: setup
+	$(PY) -m benchmarks.multiparty
 
 clean: down
 	rm -rf var
