@@ -11,13 +11,15 @@ hold the two together for one second, hang up, and wait until both legs are gone
   ``action=call`` for the agent, then for the customer (``trigger_source``: the agent);
   each member is waited for ``connected`` by polling ``GET …/multi_party_call/{node}/``
   (every 50 ms: the time to connected is up to one poll late); after the hold, ``POST
-  …/members/sip:<agent>/ action=hangup`` and poll until every member is ``left``. The last
-  agent leaving makes the engine play "the leader has left the conference" to the
-  customers still there before it hangs them up (the engine's rule): that is in the
-  engine's time, and shown as ``teardown`` (hangup request to every member left).
+  …/members/+<customer>/ action=hangup``, poll until it is ``left``, then the same for
+  the agent, until every member is ``left`` (``teardown``: the first hangup request to
+  every member left). The customer goes first: had the agent, the last agent, left first,
+  the engine would play "the leader has left the conference" to the customer before
+  hanging it up (its rule), 2.4 s that raw ARI has no counterpart for.
 - raw ARI: originate the agent into a Stasis app; on its StasisStart create a mixing
   bridge and add it; then originate the customer and add it on its StasisStart; after the
-  hold, ``DELETE`` both channels and the bridge once both are destroyed.
+  hold, ``DELETE`` the customer's channel, once it is destroyed the agent's, then the
+  bridge.
 
 The report gives completed calls/s of both and their ratio, the add-member request latency
 p50/p99 (engine: the ``POST …/multi_party_call/{node}/``; raw: the originate ``POST
@@ -151,6 +153,13 @@ class EngineMultiparty(Measures):
         await self._add(node, number, "customer", agent_address, f"+{number}")
         await asyncio.sleep(HOLD_SECONDS)
         started = time.perf_counter()
+        # The customer first, then the agent: the call ends with nobody left to tell
+        # (hanging the agent up first makes the engine play the goodbye to the customer).
+        await self._send("POST", f"{node}members/+{number}/", {"action": "hangup"})
+
+        async def customer_left() -> bool:
+            return (await self._members(node)).get(f"+{number}") == "left"
+        await until(customer_left, "the customer to leave")
         await self._send("POST", f"{node}members/{agent_address}/", {"action": "hangup"})
 
         async def all_left() -> bool:
@@ -227,11 +236,10 @@ class RawAriMultiparty(RawAriCalls, Measures):
         await self._add(f"{call}.c", f"PJSIP/{customer(n)}@carrier", "customer")
         await asyncio.sleep(HOLD_SECONDS)
         started = time.perf_counter()
-        await asyncio.gather(self._ari("DELETE", f"/channels/{call}.a"),
-                             self._ari("DELETE", f"/channels/{call}.c"))
-        await asyncio.wait_for(asyncio.gather(
-            asyncio.shield(self._future(f"{call}.a:gone")),
-            asyncio.shield(self._future(f"{call}.c:gone"))), CALL_TIMEOUT)
+        for leg in ("c", "a"):  # the customer first, then the agent, as the engine phase
+            await self._ari("DELETE", f"/channels/{call}.{leg}")
+            await asyncio.wait_for(asyncio.shield(self._future(f"{call}.{leg}:gone")),
+                                   CALL_TIMEOUT)
         await self._ari("DELETE", f"/bridges/{call}")
         self.teardown_ms.append((time.perf_counter() - started) * 1000)
 
