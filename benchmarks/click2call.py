@@ -89,6 +89,17 @@ class RawAriCalls:
             async for message in ws:
                 await self._on_event(json.loads(message.data))
 
+    def _spawn(self, work: Awaitable[None]) -> None:
+        """Run ``work`` beside the event loop of ``listen``, keeping a reference."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _ari(self, method: str, path: str, **params: str) -> None:
+        """One ARI request, its answer read and dropped (no latency recorded)."""
+        async with self.session.request(method, f"{self.base}{path}", params=params) as reply:
+            await reply.read()
+
     async def _post(self, path: str, **params: str) -> None:
         started = time.perf_counter()
         async with self.session.post(f"{self.base}{path}", params=params) as response:

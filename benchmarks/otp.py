@@ -111,14 +111,7 @@ class RawAriOtp(RawAriCalls):
         self.call_ms: list[float] = []
         self.failed_playbacks = 0
 
-    def _spawn(self, request: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(request)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, method: str, path: str, **params: str) -> None:
-        async with self.session.request(method, f"{self.base}{path}", params=params) as reply:
-            await reply.read()
 
     async def _on_event(self, event: dict[str, object]) -> None:
         kind = event["type"]
@@ -126,14 +119,14 @@ class RawAriOtp(RawAriCalls):
             channel = event["channel"]
             assert isinstance(channel, dict)
             cid = str(channel["id"])
-            self._spawn(self._send("POST", f"/channels/{cid}/play/{cid}.p", media=self.media))
+            self._spawn(self._ari("POST", f"/channels/{cid}/play/{cid}.p", media=self.media))
         elif kind == "PlaybackFinished":
             playback = event["playback"]
             assert isinstance(playback, dict)
             if playback.get("state") != "done":
                 self.failed_playbacks += 1
             cid = str(playback["target_uri"]).removeprefix("channel:")
-            self._spawn(self._send("DELETE", f"/channels/{cid}"))
+            self._spawn(self._ari("DELETE", f"/channels/{cid}"))
         elif kind == "ChannelDestroyed":
             channel = event["channel"]
             assert isinstance(channel, dict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -126,14 +126,7 @@ class RawAriPlivo(RawAriCalls):
         self.bad_documents = 0
         self.failed_playbacks = 0
 
-    def _spawn(self, work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
-    async def _ari(self, method: str, path: str, **params: str) -> None:
-        async with self.session.request(method, f"{self.base}{path}", params=params) as reply:
-            await reply.read()
 
     def _params(self, cid: str, status: str) -> dict[str, str]:
         return {"CallUUID": cid, "RequestUUID": cid, "From": CALLER_ID,
