@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from plivo.utils.signature_v3 import validate_v3_signature
 
 from engine.ari.query import basic_auth_header
@@ -165,3 +166,14 @@ def core_params(request: Received, uuid: str, to: str, status: str) -> None:
     assert (params["From"], params["To"]) == (CALLER_ID, to), params
     assert params["Direction"] == "outbound", params
     assert params["CallStatus"] == status, params
+
+
+# The fixtures of the Plivo test files (import them by name into a test module).
+@pytest.fixture
+def app(http: aiohttp.ClientSession, webhooks: WebhookServer) -> App:
+    return App(http, webhooks)
+
+
+@pytest.fixture
+def carrier(settings: Settings) -> Carrier:
+    return Carrier(settings)

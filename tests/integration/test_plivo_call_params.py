@@ -13,27 +13,15 @@ from __future__ import annotations
 
 import re
 
-import aiohttp
 import pytest
 
-from engine.settings import Settings
-from tests.integration.plivo_app import SLACK, App, Carrier, core_params, signed
-from tests.integration.webhook_server import WebhookServer
+from tests.integration.plivo_app import SLACK, App, Carrier, app, carrier, core_params, signed
 
 pytestmark = pytest.mark.integration
+__all__ = ["app", "carrier"]  # the fixtures
 HOLD = '<Response><Wait length="60"/></Response>'
 BRIEF = '<Response><Wait length="1"/><Hangup/></Response>'
 PLIVO_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
-
-
-@pytest.fixture
-def app(http: aiohttp.ClientSession, webhooks: WebhookServer) -> App:
-    return App(http, webhooks)
-
-
-@pytest.fixture
-def carrier(settings: Settings) -> Carrier:
-    return Carrier(settings)
 
 
 async def test_ring_url_hears_the_ringing_and_hangup_url_the_end(

@@ -9,28 +9,17 @@ document's <DTMF> proves it ran.
 
 from __future__ import annotations
 
-import aiohttp
 import pytest
 
-from engine.settings import Settings
-from tests.integration.plivo_app import App, Carrier, core_params, signed
+from tests.integration.plivo_app import App, Carrier, app, carrier, core_params, signed
 from tests.integration.webhook_server import WebhookServer
 
 pytestmark = pytest.mark.integration
+__all__ = ["app", "carrier"]  # the fixtures
 DTMF_LISTENER = "0300"
 FALLBACK = '<Response><DTMF>7</DTMF><Wait length="2"/><Hangup/></Response>'
 INVALID_XML = "<Response><Speak>never closed</Response>"
 UNKNOWN_VERB = '<Response><Dance style="waltz"/></Response>'
-
-
-@pytest.fixture
-def app(http: aiohttp.ClientSession, webhooks: WebhookServer) -> App:
-    return App(http, webhooks)
-
-
-@pytest.fixture
-def carrier(settings: Settings) -> Carrier:
-    return Carrier(settings)
 
 
 async def test_three_failing_answer_url_tries_then_the_fallback_runs(

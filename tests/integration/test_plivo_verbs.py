@@ -16,24 +16,15 @@ import pytest
 
 from engine.settings import Settings
 from tests.integration.helpers import eventually, number, sox_stat
-from tests.integration.plivo_app import AUTH, SLACK, App, Carrier, core_params, signed
+from tests.integration.plivo_app import AUTH, SLACK, App, Carrier, app, carrier, core_params, signed
 from tests.integration.stack import ACCOUNT_1
 from tests.integration.webhook_server import WebhookServer
 
 pytestmark = pytest.mark.integration
+__all__ = ["app", "carrier"]  # the fixtures
 HANGUP = "<Response><Hangup/></Response>"
 HOLD = '<Wait length="30"/>'  # after the verb: the call lasts 30 s unless a document ends it
 DTMF_LISTENER = "0300"
-
-
-@pytest.fixture
-def app(http: aiohttp.ClientSession, webhooks: WebhookServer) -> App:
-    return App(http, webhooks)
-
-
-@pytest.fixture
-def carrier(settings: Settings) -> Carrier:
-    return Carrier(settings)
 
 
 async def test_get_digits_hears_the_carriers_dtmf_and_runs_the_action_document(
