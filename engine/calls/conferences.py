@@ -37,14 +37,16 @@ from engine.ari.events import (
     PlaybackFinished,
 )
 from engine.calls.conference_ari import ConferenceAri
-from engine.calls.conference_roster import (
+from engine.calls.control import BRIDGE_TYPE, STASIS_READY_PAUSES, in_stasis
+from engine.calls.executors import CommandExecutors, Feedback
+from engine.domain.commands import DestroyBridge, JoinConference, Notify
+from engine.domain.conference_roster import (
     BEEP,
     Admitted,
     Beep,
     Callback,
     CheckStillUp,
     CreateBridge,
-    DestroyBridge,
     Effect,
     Kick,
     MuteIn,
@@ -55,9 +57,6 @@ from engine.calls.conference_roster import (
     UnmuteIn,
     bridge_id_of,
 )
-from engine.calls.control import BRIDGE_TYPE, STASIS_READY_PAUSES, in_stasis
-from engine.calls.executors import CommandExecutors, Feedback
-from engine.domain.commands import JoinConference, Notify
 from engine.domain.errors import Conflict, EngineError, NotFound
 from engine.domain.events import ConferenceLeft
 

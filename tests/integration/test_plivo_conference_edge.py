@@ -28,11 +28,11 @@ from engine.ari.client import AriClient
 from engine.ari.events import AriEvent, ChannelDestroyed, StasisStart
 from engine.ari.stream import AriEventStream
 from engine.calls.conference_ari import AriConferenceOps
-from engine.calls.conference_roster import Room
 from engine.calls.conferences import Conferences
 from engine.calls.control import CallControl
 from engine.devstack.stack import Stack
 from engine.domain.commands import Dial, Hangup, JoinConference, Notify
+from engine.domain.conference_roster import Room
 from engine.domain.errors import NotFound
 from engine.domain.events import CallEvent, ConferenceLeft
 from engine.domain.numbers import Extension, External, Party

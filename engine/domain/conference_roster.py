@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from engine.domain.commands import JoinConference, conference_bridge
+from engine.domain.commands import DestroyBridge, JoinConference, conference_bridge
 
 BEEP = "sound:beep"
 
@@ -89,11 +89,6 @@ class Kick:
 
     bridge_id: str
     channel_id: str
-
-
-@dataclass(frozen=True)
-class DestroyBridge:
-    bridge_id: str
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import itertools
 
-from engine.calls.conference_roster import (
+from engine.domain.commands import DestroyBridge, JoinConference
+from engine.domain.conference_roster import (
     Admitted,
     Beep,
     Callback,
     CheckStillUp,
     CreateBridge,
-    DestroyBridge,
     Kick,
     MuteIn,
     Refused,
@@ -21,7 +21,6 @@ from engine.calls.conference_roster import (
     UnmuteIn,
     plain_name,
 )
-from engine.domain.commands import JoinConference
 
 ROOM = "acct-room"
 BRIDGE = "conference-acct-room"
