@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from engine.domain.errors import InvalidField
+from engine.domain.urls import is_absolute_http_url
 
 # Result codes of a 200 answer (the seed: 0 success, anything else a failure).
 RESULT_OK = 0
@@ -51,7 +51,6 @@ NORMAL_CLEARING = 16
 FALLBACK_CAUSE = {"BUSY": 17, "NOANSWER": 19, "CANCEL": 19, "CONGESTION": 34,
                   "CHANUNAVAIL": 20}
 
-MAX_URL_CHARS = 2048
 MAX_TOKEN_CHARS = 512
 SERVICE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _TOKEN = re.compile(r"[\x21-\x7e]+")  # visible ASCII: it travels in a header
@@ -234,14 +233,7 @@ def validate_target(url: str | None, token: str | None, sub_cc_no: str | None,
 
 
 def _check_url(url: str) -> None:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        parts, port = None, None
-    del port
-    if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname
-            or len(url) > MAX_URL_CHARS or any(c.isspace() for c in url)):
+    if not is_absolute_http_url(url):
         raise InvalidField("isales_url", "isales_url must be an absolute http or https URL",
                            code="invalid_isales_url")
 

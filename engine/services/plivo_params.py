@@ -10,13 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
 from engine.domain.errors import InvalidField
+from engine.domain.urls import MAX_URL_CHARS, is_absolute_http_url
 
 Params = Mapping[str, Any]
 
-MAX_URL_LENGTH = 2048
 METHODS = ("GET", "POST")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _WHOLE = re.compile(r"[+]?[0-9]{1,12}")
@@ -96,19 +95,14 @@ def method(params: Params, name: str) -> str:
 
 
 def check_url(name: str, value: str) -> str:
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        parts = None
-    if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname
-            or any(c.isspace() for c in value)):
+    if not is_absolute_http_url(value, max_chars=len(value)):  # its length is checked before
         refuse(name, f"{name} must be an absolute http or https URL")
     return value
 
 
 def url(params: Params, name: str, *, required: bool = False) -> str:
     """An absolute http(s) URL; "" when absent (and not required)."""
-    raw = text(params, name, required=required, max_length=MAX_URL_LENGTH)
+    raw = text(params, name, required=required, max_length=MAX_URL_CHARS)
     return check_url(name, raw) if raw else ""
 
 
@@ -116,7 +110,7 @@ def urls(params: Params, name: str, *, most: int = 20) -> tuple[str, ...]:
     """One or more http(s) URLs: a list, or a string of comma-separated URLs (required)."""
     value = params.get(name)
     items = value if isinstance(value, list) else text(params, name, required=True,
-                                                       max_length=most * MAX_URL_LENGTH)
+                                                       max_length=most * MAX_URL_CHARS)
     parts = items if isinstance(items, list) else items.split(",")
     found = []
     for item in parts:
@@ -124,8 +118,8 @@ def urls(params: Params, name: str, *, most: int = 20) -> tuple[str, ...]:
             refuse(name, f"{name} must be URLs")
         part = item.strip()
         if part:
-            if len(part) > MAX_URL_LENGTH:
-                refuse(name, f"{name} has a URL longer than {MAX_URL_LENGTH} characters")
+            if len(part) > MAX_URL_CHARS:
+                refuse(name, f"{name} has a URL longer than {MAX_URL_CHARS} characters")
             found.append(check_url(name, part))
     if not found:
         refuse(name, f"{name} is required")

@@ -30,7 +30,6 @@ import math
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from engine.domain.callbacks import SCHEDULED_AT_FORMAT, parse_zone, to_utc
@@ -45,6 +44,7 @@ from engine.domain.campaigns.definition import (
 from engine.domain.errors import InvalidField
 from engine.domain.isales import WritebackSettings, validate_target
 from engine.domain.numbers import normalize_number
+from engine.domain.urls import is_absolute_http_url
 from engine.domain.voices import VoiceCatalogue, validate_tts
 
 MAX_NAME_CHARS = 128
@@ -57,7 +57,6 @@ MAX_QUESTIONS = 20
 MAX_QUESTION_CHARS = 1000
 MAX_QUESTION_DIGITS = 20
 MAX_QUESTION_TIMEOUT = 60.0
-MAX_URL_CHARS = 2048
 MAX_HORIZON = timedelta(days=366)
 RETRY_STATUSES = ("NOANSWER", "BUSY", "CONGESTION", "CHANUNAVAIL")
 DEFAULT_RETRY_ON = ("NOANSWER", "BUSY")
@@ -409,12 +408,7 @@ def _answer_url(value: str) -> str:
     url = (value or "").strip()
     if not url:
         return ""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        parts = None
-    if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname
-            or len(url) > MAX_URL_CHARS or any(c.isspace() for c in url)):
+    if not is_absolute_http_url(url):
         raise InvalidField("answer_url", "answer_url must be an absolute http or https URL",
                            code="invalid_answer_url")
     return url

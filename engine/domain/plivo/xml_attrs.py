@@ -11,24 +11,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
 from engine.domain.plivo.xml_safe import DocumentError
+from engine.domain.urls import is_absolute_http_url
 
-MAX_URL_LENGTH = 2048
 _WHOLE = re.compile(r"[0-9]{1,9}")
 
 
 def check_url(where: str, value: str) -> str:
     """``value`` if it is an absolute http(s) URL; ``where`` names it in the error."""
     url = value.strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        parts = None
-    if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname
-            or len(url) > MAX_URL_LENGTH or any(c.isspace() for c in url)):
+    if not is_absolute_http_url(url):
         raise DocumentError(f"{where} must be an absolute http or https URL, not {value!r}")
     return url
 
