@@ -1,4 +1,5 @@
-"""The create_campaign body, validated (pure): every rule of every field, in one place.
+"""The create_campaign body, validated (pure): every rule of every field, in one place (the
+parsers of single values are in ``values``).
 
 The API hands over the body's strings (``CampaignFields``); ``validate_campaign`` returns a
 ``CampaignPlan`` (the definition the calls run, and the columns the dialer reads), or raises
@@ -26,13 +27,10 @@ Choices:
 from __future__ import annotations
 
 import dataclasses
-import math
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from engine.domain.callbacks import SCHEDULED_AT_FORMAT, parse_zone, to_utc
+from engine.domain.callbacks import parse_zone
 from engine.domain.campaigns.definition import (
     ANNOUNCEMENT,
     CONTACT_PLACEHOLDERS,
@@ -41,13 +39,25 @@ from engine.domain.campaigns.definition import (
     SurveyQuestion,
     placeholders,
 )
+from engine.domain.campaigns.values import (
+    CONTROL_CHARS,
+    parse_aliased,
+    parse_answer_url,
+    parse_choice,
+    parse_hours,
+    parse_instant,
+    parse_method,
+    parse_name,
+    parse_rate,
+    parse_seconds,
+    parse_text,
+    parse_whole,
+)
 from engine.domain.errors import InvalidField
 from engine.domain.isales import WritebackSettings, validate_target
 from engine.domain.numbers import normalize_number
-from engine.domain.urls import is_absolute_http_url
 from engine.domain.voices import VoiceCatalogue, validate_tts
 
-MAX_NAME_CHARS = 128
 MAX_TEXT_CHARS = 3000
 MAX_REPEAT = 10
 MAX_RETRIES = 10
@@ -64,11 +74,6 @@ DEFAULT_RETRY_ON = ("NOANSWER", "BUSY")
 _STATUS_ALIASES = {"NOANSER": "NOANSWER"}
 KEYS = "0123456789*#"
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
-_HOUR = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
-_WHOLE = re.compile(r"[0-9]{1,9}")
-_NUMBER = re.compile(r"[0-9]{1,9}(\.[0-9]{1,6})?")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -148,13 +153,13 @@ class CampaignPlan:
 def validate_campaign(f: CampaignFields, *, now: datetime, catalogue: VoiceCatalogue,
                       max_calls_per_minute: float, default_region: str = "US") -> CampaignPlan:
     """The plan of the campaign ``f`` describes; raises ``InvalidField`` (see module doc)."""
-    name = _name(f.campaign_name)
-    campaign_type = _choice("campaign_type", f.campaign_type, (ANNOUNCEMENT, SURVEY))
+    name = parse_name(f.campaign_name)
+    campaign_type = parse_choice("campaign_type", f.campaign_type, (ANNOUNCEMENT, SURVEY))
     caller_id = normalize_number(f.campaign_caller_id, "campaign_caller_id", default_region)
     zone_name = (f.time_zone or "").strip() or "UTC"
     zone = parse_zone(zone_name)
-    start_at = _instant("campaign_start_date", f.campaign_start_date, zone)
-    end_at = _instant("campaign_end_date", f.campaign_end_date, zone)
+    start_at = parse_instant("campaign_start_date", f.campaign_start_date, zone)
+    end_at = parse_instant("campaign_end_date", f.campaign_end_date, zone)
     if end_at <= start_at:
         raise InvalidField("campaign_end_date", "campaign_end_date must be after "
                            "campaign_start_date", code="campaign_end_before_start")
@@ -167,19 +172,19 @@ def validate_campaign(f: CampaignFields, *, now: datetime, catalogue: VoiceCatal
     voice, prosody = validate_tts(voice=f.voice, volume=f.volume, rate=f.rate, pitch=f.pitch,
                                   language_code=f.language_code,
                                   tts_engine_type=f.tts_engine_type, catalogue=catalogue)
-    hours_start, hours_end = _hours(f.calling_hours_start, f.calling_hours_end)
+    hours_start, hours_end = parse_hours(f.calling_hours_start, f.calling_hours_end)
     definition = CampaignDefinition(
         campaign_type=campaign_type, caller_id=caller_id,
-        repeat=_aliased(("repeat", f.repeat), ("repeat_count", f.repeat_count), 1, MAX_REPEAT),
+        repeat=parse_aliased(("repeat", f.repeat), ("repeat_count", f.repeat_count), 1, MAX_REPEAT),
         voice=voice, prosody=prosody)
     return CampaignPlan(
         name=name, list_id=f.list_id.strip(), dnd_list_id=f.dnd_list_id.strip() or None,
         definition=_content(definition, f), start_at=start_at, end_at=end_at,
         time_zone=zone.key,
-        calls_per_minute=_rate(f.calls_per_minute, max_calls_per_minute),
-        max_retries=_aliased(("max_retries", f.max_retries),
+        calls_per_minute=parse_rate(f.calls_per_minute, max_calls_per_minute),
+        max_retries=parse_aliased(("max_retries", f.max_retries),
                              ("retry_attempts", f.retry_attempts), 0, MAX_RETRIES),
-        retry_seconds=_whole("retry_time", f.retry_time, DEFAULT_RETRY_SECONDS, 0,
+        retry_seconds=parse_whole("retry_time", f.retry_time, DEFAULT_RETRY_SECONDS, 0,
                              MAX_RETRY_SECONDS),
         retry_on=parse_retry_statuses(f.retry_on_statuses),
         hours_start=hours_start, hours_end=hours_end,
@@ -222,12 +227,12 @@ def parse_retry_statuses(value: str | None) -> tuple[str, ...]:
 
 def _content(d: CampaignDefinition, f: CampaignFields) -> CampaignDefinition:
     """The announcement, questions and answer_url of ``d``, after their rules."""
-    text = _text("announcement_text", f.announcement_text, MAX_TEXT_CHARS)
+    text = parse_text("announcement_text", f.announcement_text, MAX_TEXT_CHARS)
     recorded = (f.recorded_filename or "").strip()
     dynamic = f.dynamic_announcement
     if dynamic is None or not dynamic.strip():
         dynamic = "0" if recorded and not text else "1"
-    if _choice("dynamic_announcement", dynamic, (0, 1)) == 1:
+    if parse_choice("dynamic_announcement", dynamic, (0, 1)) == 1:
         if recorded:
             raise InvalidField("recorded_filename", "recorded_filename must be empty when "
                                "dynamic_announcement is 1 (the text is spoken)",
@@ -240,11 +245,11 @@ def _content(d: CampaignDefinition, f: CampaignFields) -> CampaignDefinition:
         if not recorded:
             raise InvalidField("recorded_filename", "recorded_filename is required when "
                                "dynamic_announcement is 0", code="recorded_filename_required")
-        if len(recorded) > 200 or _CONTROL.search(recorded):
+        if len(recorded) > 200 or CONTROL_CHARS.search(recorded):
             raise InvalidField("recorded_filename", "recorded_filename is not a file name",
                                code="invalid_file_name")
     questions = _questions(f.survey_questions)
-    url, method = _answer_url(f.answer_url), _method(f.answer_method)
+    url, method = parse_answer_url(f.answer_url), parse_method(f.answer_method)
     if d.campaign_type == ANNOUNCEMENT:
         for field, sent in (("survey_questions", f.survey_questions is not None),
                             ("answer_url", bool(url))):
@@ -276,7 +281,7 @@ def _questions(sent: tuple[QuestionFields, ...] | None) -> tuple[SurveyQuestion,
     questions = []
     for n, q in enumerate(sent):
         where = f"survey_questions.{n}"
-        text = _text(f"{where}.text", q.text or "", MAX_QUESTION_CHARS)
+        text = parse_text(f"{where}.text", q.text or "", MAX_QUESTION_CHARS)
         if not text:
             raise InvalidField(f"{where}.text", f"{where}.text is required",
                                code="invalid_survey_questions")
@@ -286,137 +291,8 @@ def _questions(sent: tuple[QuestionFields, ...] | None) -> tuple[SurveyQuestion,
                                f"among {KEYS}", code="invalid_survey_questions")
         questions.append(SurveyQuestion(
             text=text,
-            num_digits=_whole(f"{where}.num_digits", q.num_digits, 1, 1, MAX_QUESTION_DIGITS),
+            num_digits=parse_whole(f"{where}.num_digits", q.num_digits, 1, 1, MAX_QUESTION_DIGITS),
             valid_digits="".join(dict.fromkeys(keys)),
-            timeout=_seconds(f"{where}.timeout", q.timeout, 5.0, MAX_QUESTION_TIMEOUT),
+            timeout=parse_seconds(f"{where}.timeout", q.timeout, 5.0, MAX_QUESTION_TIMEOUT),
         ))
     return tuple(questions)
-
-
-def _name(value: str) -> str:
-    name = value.strip()
-    if not name or len(name) > MAX_NAME_CHARS or _CONTROL.search(name):
-        raise InvalidField("campaign_name", f"campaign_name must be 1-{MAX_NAME_CHARS} "
-                           "characters on one line", code="invalid_campaign_name")
-    return name
-
-
-def _text(field: str, value: str, most: int) -> str:
-    text = value.strip()
-    if len(text) > most:
-        raise InvalidField(field, f"{field} is longer than {most} characters",
-                           code="text_too_long")
-    if "\x00" in text:
-        raise InvalidField(field, f"{field} must not contain NUL characters")
-    return text
-
-
-def _choice(field: str, value: str, allowed: tuple[int, ...]) -> int:
-    text = value.strip()
-    if text not in [str(a) for a in allowed]:
-        raise InvalidField(field, f"{field} must be one of "
-                           f"{', '.join(repr(str(a)) for a in allowed)}",
-                           code=f"invalid_{field}")
-    return int(text)
-
-
-def _whole(field: str, value: str | None, default: int, low: int, high: int) -> int:
-    if value is None or not value.strip():
-        return default
-    text = value.strip()
-    if not _WHOLE.fullmatch(text) or not low <= int(text) <= high:
-        raise InvalidField(field, f"{field} must be a whole number from {low} to {high}",
-                           code="out_of_range")
-    return int(text)
-
-
-def _aliased(main: tuple[str, str | None], alias: tuple[str, str | None], low: int,
-             high: int) -> int:
-    """A whole number sent as ``main`` or its ``alias`` (default: ``low``)."""
-    (field, value), (alias_field, alias_value) = main, alias
-    number = _whole(field, value, low, low, high)
-    if alias_value is None or not alias_value.strip():
-        return number
-    other = _whole(alias_field, alias_value, low, low, high)
-    if value is not None and value.strip() and other != number:
-        raise InvalidField(alias_field, f"{alias_field} is another name of {field}; they "
-                           "disagree", code="conflicting_alias")
-    return other
-
-
-def _seconds(field: str, value: str | None, default: float, most: float) -> float:
-    if value is None or not value.strip():
-        return default
-    text = value.strip()
-    if not _NUMBER.fullmatch(text) or not 1 <= float(text) <= most:
-        raise InvalidField(field, f"{field} must be seconds from 1 to {most:g}",
-                           code="out_of_range")
-    return float(text)
-
-
-def _rate(value: str | None, most: float) -> float:
-    if value is None or not value.strip():
-        raise InvalidField("calls_per_minute", "calls_per_minute is required",
-                           code="calls_per_minute_required")
-    text = value.strip()
-    rate = float(text) if _NUMBER.fullmatch(text) else math.nan
-    if not 0 < rate <= most:
-        raise InvalidField("calls_per_minute", f"calls_per_minute must be a number above 0 "
-                           f"and at most {most:g}", code="invalid_calls_per_minute")
-    return rate
-
-
-def _instant(field: str, value: str, zone: ZoneInfo) -> datetime:
-    text = value.strip()
-    wall = None
-    if _DATE.fullmatch(text):
-        try:
-            wall = datetime.strptime(text, SCHEDULED_AT_FORMAT)
-        except ValueError:
-            wall = None
-    if wall is None:
-        raise InvalidField(field, f"{field} must be a real date and time in the format "
-                           "YYYY-mm-dd hh:mm:ss", code="invalid_date")
-    try:
-        return to_utc(wall, zone)
-    except InvalidField:
-        raise InvalidField(field, f"{field} does not exist in the time zone (the clocks skip "
-                           "it for daylight saving time)", code="date_nonexistent") from None
-
-
-def _hours(start: str | None, end: str | None) -> tuple[time | None, time | None]:
-    given = {"calling_hours_start": (start or "").strip(),
-             "calling_hours_end": (end or "").strip()}
-    if not any(given.values()):
-        return None, None
-    parsed: list[time] = []
-    for field, text in given.items():
-        match = _HOUR.fullmatch(text)
-        if match is None:
-            raise InvalidField(field, f"{field} must be HH:MM (24 h); calling_hours_start "
-                               "and calling_hours_end go together",
-                               code="invalid_calling_hours")
-        parsed.append(time(int(match.group(1)), int(match.group(2))))
-    if parsed[1] == parsed[0]:
-        raise InvalidField("calling_hours_end", "calling_hours_end must differ from "
-                           "calling_hours_start (an end before the start spans midnight)",
-                           code="invalid_calling_hours")
-    return parsed[0], parsed[1]
-
-
-def _answer_url(value: str) -> str:
-    url = (value or "").strip()
-    if not url:
-        return ""
-    if not is_absolute_http_url(url):
-        raise InvalidField("answer_url", "answer_url must be an absolute http or https URL",
-                           code="invalid_answer_url")
-    return url
-
-
-def _method(value: str | None) -> str:
-    method = (value or "").strip().upper() or "POST"
-    if method not in ("GET", "POST"):
-        raise InvalidField("answer_method", "answer_method must be GET or POST",
-                           code="invalid_answer_method")
-    return method
